@@ -1,0 +1,1 @@
+"""Edges of paycore: remote API client, sandbox, sync relay, webhook inbox, CLI."""
