@@ -1,0 +1,1 @@
+"""The paycore domain: money, aggregates, rules and the PaymentsCore application."""

@@ -1,0 +1,1 @@
+"""Property-testing kit for paycore and the services that embed it (needs paycore[testing])."""
