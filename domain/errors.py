@@ -14,6 +14,7 @@ class PaycoreError(Exception):
     """Base of every error paycore raises on purpose."""
 
     code: ClassVar[str] = "PAYCORE_ERROR"
+    _by_code: ClassVar[dict[str, type[PaycoreError]]] = {}
     #: True when the refusal itself is recorded as an event (a wrong OTP attempt
     #: counts towards the limit), so the application saves before re-raising.
     records_events: ClassVar[bool] = False
@@ -22,6 +23,16 @@ class PaycoreError(Exception):
         super().__init__(message)
         self.message = message
         self.details = details
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        PaycoreError._by_code.setdefault(cls.code, cls)
+
+    @classmethod
+    def from_code(cls, code: str, message: str, details: dict[str, Any]) -> PaycoreError:
+        """Rebuilds a recorded error (an idempotent retry returns the original one)."""
+        error_class = PaycoreError._by_code.get(code, PaycoreError)
+        return error_class(message, **details)
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
@@ -32,3 +43,216 @@ class PaycoreError(Exception):
 
 def _rebuild(cls: type[PaycoreError], message: str, details: dict[str, Any]) -> Any:
     return cls(message, **details)
+
+
+class InvalidArgument(PaycoreError):
+    """An argument has the wrong type or shape; checked before anything is read or written."""
+
+    code: ClassVar[str] = "INVALID_ARGUMENT"
+
+
+class NotFound(PaycoreError):
+    code: ClassVar[str] = "NOT_FOUND"
+
+
+class AlreadyExists(PaycoreError):
+    code: ClassVar[str] = "ALREADY_EXISTS"
+
+
+class IdempotencyConflict(PaycoreError):
+    code: ClassVar[str] = "IDEMPOTENCY_CONFLICT"
+
+
+class ConcurrencyConflict(PaycoreError):
+    """Optimistic-concurrency conflicts persisted after the bounded retries."""
+
+    code: ClassVar[str] = "CONCURRENCY_CONFLICT"
+
+
+class ConfigurationError(PaycoreError):
+    code: ClassVar[str] = "CONFIGURATION"
+
+
+class TransitionError(PaycoreError):
+    """A move that the lifecycle table does not allow from the current status."""
+
+    code: ClassVar[str] = "TRANSITION"
+
+
+class ObjectVersionError(PaycoreError):
+    """A B2B message whose objectVersion does not follow the one we hold."""
+
+    code: ClassVar[str] = "OBJECT_VERSION"
+
+
+class StaleObjectVersion(ObjectVersionError):
+    code: ClassVar[str] = "OBJECT_VERSION_STALE"
+
+
+class ObjectVersionGap(ObjectVersionError):
+    code: ClassVar[str] = "OBJECT_VERSION_GAP"
+
+
+# One-time passwords and PINs.
+
+
+class OtpFormatError(PaycoreError):
+    code: ClassVar[str] = "OTP_FORMAT"
+
+
+class OtpNotRequested(PaycoreError):
+    code: ClassVar[str] = "OTP_NOT_REQUESTED"
+
+
+class OtpExpired(PaycoreError):
+    code: ClassVar[str] = "OTP_EXPIRED"
+
+
+class OtpMismatch(PaycoreError):
+    code: ClassVar[str] = "OTP_MISMATCH"
+    records_events: ClassVar[bool] = True
+
+
+class OtpAttemptsExhausted(PaycoreError):
+    code: ClassVar[str] = "OTP_ATTEMPTS_EXHAUSTED"
+    records_events: ClassVar[bool] = True
+
+
+class PinFormatError(PaycoreError):
+    code: ClassVar[str] = "PIN_FORMAT"
+
+
+# Cards.
+
+
+class AccountTypeError(PaycoreError):
+    code: ClassVar[str] = "ACCOUNT_TYPE"
+
+
+class CardNotFound(NotFound):
+    code: ClassVar[str] = "CARD_NOT_FOUND"
+
+
+class CardTransitionError(TransitionError):
+    code: ClassVar[str] = "CARD_TRANSITION"
+
+
+class CardActivationError(PaycoreError):
+    code: ClassVar[str] = "CARD_ACTIVATION"
+
+
+class CardBlocked(PaycoreError):
+    code: ClassVar[str] = "CARD_BLOCKED"
+
+
+class CardNotUsable(PaycoreError):
+    code: ClassVar[str] = "CARD_NOT_USABLE"
+
+
+class LoadBelowMinimum(PaycoreError):
+    code: ClassVar[str] = "LOAD_BELOW_MINIMUM"
+
+
+class GiftCardReload(PaycoreError):
+    code: ClassVar[str] = "GIFT_CARD_RELOAD"
+
+
+class BalanceCapExceeded(PaycoreError):
+    code: ClassVar[str] = "BALANCE_CAP"
+
+
+class InsufficientBalance(PaycoreError):
+    code: ClassVar[str] = "INSUFFICIENT_BALANCE"
+
+
+class ChannelDisabled(PaycoreError):
+    code: ClassVar[str] = "CHANNEL_DISABLED"
+
+
+class SpendLimitExceeded(PaycoreError):
+    code: ClassVar[str] = "SPEND_LIMIT"
+
+
+class ControlsCardCount(PaycoreError):
+    code: ClassVar[str] = "CONTROLS_CARD_COUNT"
+
+
+class PinGatewayMissing(ConfigurationError):
+    code: ClassVar[str] = "PIN_GATEWAY_MISSING"
+
+
+# Invoices and credit/debit notes.
+
+
+class InvoiceIdFormat(PaycoreError):
+    code: ClassVar[str] = "INVOICE_ID_FORMAT"
+
+
+class InvoiceNumberFormat(PaycoreError):
+    code: ClassVar[str] = "INVOICE_NUMBER_FORMAT"
+
+
+class RemarksFormat(PaycoreError):
+    code: ClassVar[str] = "REMARKS_FORMAT"
+
+
+class InvoiceTransitionError(TransitionError):
+    code: ClassVar[str] = "INVOICE_TRANSITION"
+
+
+class InvoiceNotPayable(PaycoreError):
+    code: ClassVar[str] = "INVOICE_NOT_PAYABLE"
+
+
+class InvoiceOverpayment(PaycoreError):
+    code: ClassVar[str] = "INVOICE_OVERPAYMENT"
+
+
+class InvoiceHasPayments(PaycoreError):
+    code: ClassVar[str] = "INVOICE_HAS_PAYMENTS"
+
+
+class CdNoteError(PaycoreError):
+    code: ClassVar[str] = "CD_NOTE"
+
+
+class CdNoteExceedsOutstanding(CdNoteError):
+    code: ClassVar[str] = "CD_NOTE_EXCEEDS_OUTSTANDING"
+
+
+# Payments.
+
+
+class PaymentTypeError(PaycoreError):
+    code: ClassVar[str] = "PAYMENT_TYPE"
+
+
+class PaymentInvoicesError(PaycoreError):
+    code: ClassVar[str] = "PAYMENT_INVOICES"
+
+
+class PartialPaymentNotAllowed(PaycoreError):
+    code: ClassVar[str] = "PARTIAL_PAYMENT_NOT_ALLOWED"
+
+
+class PartialPaymentAmount(PaycoreError):
+    code: ClassVar[str] = "PARTIAL_PAYMENT_AMOUNT"
+
+
+class PaymentTransitionError(TransitionError):
+    code: ClassVar[str] = "PAYMENT_TRANSITION"
+
+
+# Purchase orders.
+
+
+class PurchaseOrderIdFormat(PaycoreError):
+    code: ClassVar[str] = "PO_ID_FORMAT"
+
+
+class PurchaseOrderTransitionError(TransitionError):
+    code: ClassVar[str] = "PO_TRANSITION"
+
+
+class PurchaseOrderOverfulfilment(PaycoreError):
+    code: ClassVar[str] = "PO_OVERFULFILMENT"

@@ -1,0 +1,182 @@
+"""What every paycore aggregate shares: audit metadata on each event, lifecycle tables,
+and B2B objectVersion checks.
+
+Audit metadata does not come through each command's arguments: the application opens a
+:func:`recording` scope around a command, and every event triggered inside it carries
+the scope's actor, source, correlation id, causation id and recorded time. An event
+triggered outside any scope is a programming error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Generic, Self, TypeVar
+from uuid import UUID
+
+import attrs
+from eventsourcing.domain import Aggregate, ProgrammingError
+from paycore.domain.errors import (
+    ObjectVersionGap,
+    StaleObjectVersion,
+    TransitionError,
+)
+
+
+class Source(StrEnum):
+    """Where a command came from."""
+
+    API = "api"
+    WEBHOOK = "webhook"
+    SYNC = "sync"
+    SYSTEM = "system"
+
+
+@attrs.frozen
+class Audit:
+    """Who asked for a change, through which edge, as part of what, and when it was recorded."""
+
+    actor: str
+    source: Source
+    correlation_id: str
+    causation_id: str
+    recorded_at: datetime
+
+
+_current_audit: ContextVar[Audit | None] = ContextVar("paycore_audit", default=None)
+
+
+@contextmanager
+def recording(audit: Audit) -> Iterator[Audit]:
+    """Events triggered inside this block carry ``audit``."""
+    token = _current_audit.set(audit)
+    try:
+        yield audit
+    finally:
+        _current_audit.reset(token)
+
+
+def _audit_fields() -> dict[str, Any]:
+    audit = _current_audit.get()
+    if audit is None:
+        msg = "an event was triggered outside paycore.domain.aggregate.recording()"
+        raise ProgrammingError(msg)
+    return {
+        "timestamp": audit.recorded_at,
+        "actor": audit.actor,
+        "source": str(audit.source),
+        "correlation_id": audit.correlation_id,
+        "causation_id": audit.causation_id,
+    }
+
+
+class PaycoreAggregate(Aggregate):
+    """Base of the four aggregates: every event carries the audit metadata."""
+
+    TOPIC = "paycore.Aggregate"
+
+    class Event(Aggregate.Event):
+        TOPIC = "paycore.Aggregate.Event"
+        actor: str
+        source: str
+        correlation_id: str
+        causation_id: str
+
+    class Created(Event, Aggregate.Created):
+        TOPIC = "paycore.Aggregate.Created"
+
+    @classmethod
+    def create_with_id(cls, aggregate_id: UUID, created_event: str, **kwargs: Any) -> Self:
+        """Creates an aggregate under an id the application chose (its injectable id source)."""
+        return cls._create(getattr(cls, created_event), id=aggregate_id, **kwargs)  # type: ignore[no-any-return]
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        super().trigger_event(event_class, **_audit_fields(), **kwargs)
+
+    @classmethod
+    def _create(cls, event_class: Any, **kwargs: Any) -> Any:
+        return super()._create(event_class, **_audit_fields(), **kwargs)
+
+
+S = TypeVar("S", bound=StrEnum)
+
+
+@attrs.frozen
+class Lifecycle(Generic[S]):
+    """A state machine as a table: status -> the statuses it may move to.
+
+    The code and docs/domain-rules.md both read the same table.
+    """
+
+    name: str
+    moves: Mapping[S, frozenset[S]]
+    error: type[TransitionError]
+
+    def allowed(self, current: S) -> frozenset[S]:
+        return self.moves.get(current, frozenset())
+
+    def is_final(self, status: S) -> bool:
+        return not self.allowed(status)
+
+    def check(self, current: S, target: S, **details: Any) -> None:
+        allowed = self.allowed(current)
+        if target not in allowed:
+            names = ", ".join(sorted(allowed)) or "none, it is final"
+            msg = (
+                f"a {self.name} in {current} cannot move to {target}; "
+                f"allowed from {current}: {names}"
+            )
+            raise self.error(
+                msg,
+                status=str(current),
+                attempted=str(target),
+                allowed=sorted(str(s) for s in allowed),
+                **details,
+            )
+
+
+def table(moves: Mapping[S, Any]) -> dict[S, frozenset[S]]:
+    return {status: frozenset(targets) for status, targets in moves.items()}
+
+
+@attrs.frozen
+class ObjectVersion:
+    """The ``objectVersion`` a B2B message carries: the version it saw and the one it makes."""
+
+    current: int
+    new: int
+
+
+class VersionedObject:
+    """Mixin for B2B objects: every change moves objectVersion on by exactly one."""
+
+    object_version: int
+    OBJECT_KIND: ClassVar[str]
+
+    def next_object_version(self, given: ObjectVersion | None) -> int:
+        """The version after this change; a stale or skipped message is refused."""
+        if given is None:
+            return self.object_version + 1
+        if given.current < self.object_version or (
+            given.current == self.object_version and given.new <= given.current
+        ):
+            msg = (
+                f"{self.OBJECT_KIND} message for objectVersion {given.current}->{given.new}"
+                f" is stale: we hold version {self.object_version}"
+            )
+            raise StaleObjectVersion(
+                msg, held=self.object_version, current=given.current, new=given.new
+            )
+        if given.current > self.object_version or given.new != given.current + 1:
+            msg = (
+                f"{self.OBJECT_KIND} message for objectVersion {given.current}->{given.new}"
+                f" skips a version: we hold version {self.object_version} and expect "
+                f"{self.object_version}->{self.object_version + 1}"
+            )
+            raise ObjectVersionGap(
+                msg, held=self.object_version, current=given.current, new=given.new
+            )
+        return given.new

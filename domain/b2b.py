@@ -1,0 +1,31 @@
+"""Formats shared by the Bharat Connect B2B objects (invoices, purchase orders, notes)."""
+
+from __future__ import annotations
+
+import re
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from paycore.domain.errors import PaycoreError, RemarksFormat
+
+#: Free text on B2B messages: 1-100 characters, no backslash or double quote.
+REMARKS = re.compile(r'[^\\"]{1,100}')
+#: Document numbers (supplier invoice number, buyer PO number): 1-50 such characters.
+DOCUMENT_NUMBER = re.compile(r'[^\\"]{1,50}')
+
+
+def check_format(
+    value: object, pattern: re.Pattern[str], error: type[PaycoreError], what: str
+) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        msg = f"{what} {value!r} does not match {pattern.pattern}"
+        raise error(msg, value=repr(value)[:120], pattern=pattern.pattern)
+    return value
+
+
+def check_remarks(remarks: object) -> str:
+    return check_format(remarks, REMARKS, RemarksFormat, "remarks")
+
+
+def id_from(kind: str, external_id: str) -> UUID:
+    """The aggregate id for an external id: the same object always gets the same id."""
+    return uuid5(NAMESPACE_URL, f"paycore:{kind}:{external_id}")

@@ -1,0 +1,484 @@
+"""CardAccount: a company's prepaid card account and its cards.
+
+Cards are entities inside the account, so a replacement (old card blocked, balance
+moved to the new card) is one event in one transaction. Card status follows the
+platform's block codes.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+import attrs
+from eventsourcing.domain import event
+from paycore.domain.aggregate import Lifecycle, PaycoreAggregate, table
+from paycore.domain.errors import (
+    AccountTypeError,
+    BalanceCapExceeded,
+    CardActivationError,
+    CardBlocked,
+    CardNotFound,
+    CardNotUsable,
+    CardTransitionError,
+    ChannelDisabled,
+    ControlsCardCount,
+    GiftCardReload,
+    InsufficientBalance,
+    InvalidArgument,
+    LoadBelowMinimum,
+    SpendLimitExceeded,
+)
+from paycore.domain.money import Money
+from paycore.domain.otp import OtpChallenge, require_challenge
+
+
+class AccountType(StrEnum):
+    """The platform's ``accountType`` enum."""
+
+    RELOADABLE_GPR = "RELOADABLE_GPR"
+    CORPORATE = "CORPORATE"
+    GIFT = "GIFT"
+    MEAL = "MEAL"
+    FUEL = "FUEL"
+    VIRTUAL_ACCOUNT = "VIRTUAL_ACCOUNT"
+    INVOICE_DISCOUNTING = "INVOICE_DISCOUNTING"
+    EMPLOYEE_REWARDS = "EMPLOYEE_REWARDS"
+    CHANNEL_INCENTIVE = "CHANNEL_INCENTIVE"
+    ENKASH_COIN = "ENKASH_COIN"
+    PETTY_CASH = "PETTY_CASH"
+    FREEDOM_REWARDS = "FREEDOM_REWARDS"
+    PAYOUT = "PAYOUT"
+    E_RUPI_VOUCHER = "E_RUPI_VOUCHER"
+
+
+class CardKind(StrEnum):
+    PREPAID = "PREPAID"  # reloadable
+    GIFT = "GIFT"  # non-reloadable
+
+
+class CardForm(StrEnum):
+    VIRTUAL = "VIRTUAL"
+    PHYSICAL = "PHYSICAL"
+
+
+class BlockCode(StrEnum):
+    """The platform's block codes, which are the card's status."""
+
+    ACTIVATION_IN_PROGRESS = "AP"
+    UNLOCKED = "UL"
+    LOCKED = "L"
+    BLOCKED = "BL"
+
+
+class Channel(StrEnum):
+    POS = "POS"
+    ONLINE = "ONLINE"
+    CONTACTLESS = "CONTACTLESS"
+    ATM = "ATM"
+    INTERNATIONAL = "INTERNATIONAL"
+
+
+AP, UL, L, BL = (
+    BlockCode.ACTIVATION_IN_PROGRESS,
+    BlockCode.UNLOCKED,
+    BlockCode.LOCKED,
+    BlockCode.BLOCKED,
+)
+
+#: AP leaves only by activation (to UL) or by blocking; BL is final.
+CARD_LIFECYCLE = Lifecycle(
+    name="card",
+    moves=table({AP: {UL, BL}, UL: {L, BL}, L: {UL, BL}, BL: set()}),
+    error=CardTransitionError,
+)
+
+MINIMUM_LOAD = Money("1.00")
+MAX_CARDS_PER_CONTROLS = 100
+MASKED_NUMBER = re.compile(r"[0-9]{0,6}[X*x ]+[0-9]{0,4}")
+
+
+def _optional_money(value: object) -> Money | None:
+    return None if value is None else Money.of(value)
+
+
+def _optional_count(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        msg = f"a count limit must be a non-negative whole number, not {value!r}"
+        raise InvalidArgument(msg, value=repr(value))
+    return value
+
+
+def _channels(value: object) -> tuple[Channel, ...]:
+    try:
+        return tuple(sorted({Channel(c) for c in value}))  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        msg = f"channels must be drawn from {[c.value for c in Channel]}, not {value!r}"
+        raise InvalidArgument(msg, value=repr(value)) from None
+
+
+@attrs.frozen
+class UsageControls:
+    """Channel switches and amount/count limits; ``None`` means no limit."""
+
+    disabled_channels: tuple[Channel, ...] = attrs.field(default=(), converter=_channels)
+    per_transaction: Money | None = attrs.field(default=None, converter=_optional_money)
+    daily_amount: Money | None = attrs.field(default=None, converter=_optional_money)
+    daily_count: int | None = attrs.field(default=None, converter=_optional_count)
+    monthly_amount: Money | None = attrs.field(default=None, converter=_optional_money)
+    monthly_count: int | None = attrs.field(default=None, converter=_optional_count)
+
+
+@attrs.frozen
+class SpendWindow:
+    """What a card spent on its latest day and month, for the daily and monthly limits."""
+
+    day: str = ""
+    day_total: Money = Money.ZERO
+    day_count: int = 0
+    month: str = ""
+    month_total: Money = Money.ZERO
+    month_count: int = 0
+
+    def rolled_to(self, at: datetime) -> SpendWindow:
+        """This window as seen on ``at``'s day: a new day or month starts from zero."""
+        day, month = at.date().isoformat(), at.strftime("%Y-%m")
+        window = self
+        if month != window.month:
+            window = attrs.evolve(window, month=month, month_total=Money.ZERO, month_count=0)
+        if day != window.day:
+            window = attrs.evolve(window, day=day, day_total=Money.ZERO, day_count=0)
+        return window
+
+    def plus(self, amount: Money) -> SpendWindow:
+        return attrs.evolve(
+            self,
+            day_total=self.day_total + amount,
+            day_count=self.day_count + 1,
+            month_total=self.month_total + amount,
+            month_count=self.month_count + 1,
+        )
+
+
+@attrs.frozen
+class Card:
+    card_id: str
+    kind: CardKind = attrs.field(converter=CardKind)
+    form: CardForm = attrs.field(converter=CardForm)
+    block_code: BlockCode = attrs.field(default=AP, converter=BlockCode)
+    activated: bool = False
+    balance: Money = Money.ZERO
+    controls: UsageControls = UsageControls()
+    window: SpendWindow = SpendWindow()
+    otp: OtpChallenge | None = None
+    remote_id: str | None = None
+    masked_number: str | None = None
+    pin_set_at: datetime | None = None
+    replaced_by: str | None = None
+
+
+class CardAccount(PaycoreAggregate):
+    TOPIC = "paycore.CardAccount"
+
+    class Event(PaycoreAggregate.Event):
+        TOPIC = "paycore.CardAccount.Event"
+
+    class Created(Event, PaycoreAggregate.Created):
+        TOPIC = "paycore.CardAccount.Created"
+
+    OBJECT_KIND: ClassVar[str] = "card account"
+
+    @event("Opened", topic="paycore.CardAccount.Opened")
+    def __init__(
+        self,
+        company_id: str,
+        company_name: str,
+        account_title: str,
+        account_type: str,
+        balance_cap: Money,
+    ) -> None:
+        self.company_id = company_id
+        self.company_name = company_name
+        self.account_title = account_title
+        self.account_type = AccountType(account_type)
+        self.balance_cap = balance_cap
+        self.remote_id: str | None = None
+        self.cards: dict[str, Card] = {}
+
+    @staticmethod
+    def check_account_type(account_type: str) -> AccountType:
+        try:
+            return AccountType(account_type)
+        except ValueError:
+            msg = f"{account_type!r} is not an accountType the platform knows"
+            raise AccountTypeError(
+                msg, account_type=account_type, allowed=[t.value for t in AccountType]
+            ) from None
+
+    # Queries.
+
+    def card(self, card_id: str) -> Card:
+        try:
+            return self.cards[card_id]
+        except KeyError:
+            msg = f"card {card_id} is not on card account {self.id}"
+            raise CardNotFound(msg, card_id=card_id, account_id=str(self.id)) from None
+
+    @property
+    def total_balance(self) -> Money:
+        return sum((c.balance for c in self.cards.values()), Money.ZERO)
+
+    # Issue and activate.
+
+    def issue_card(self, card_id: str, kind: CardKind, form: CardForm, initial_load: Money) -> None:
+        if card_id in self.cards:
+            msg = f"card {card_id} is already on this account"
+            raise InvalidArgument(msg, card_id=card_id)
+        self._check_cap(initial_load)
+        self._card_issued(card_id=card_id, kind=kind, form=form, initial_load=initial_load)
+
+    @event("CardIssued", topic="paycore.CardAccount.CardIssued")
+    def _card_issued(self, card_id: str, kind: str, form: str, initial_load: Money) -> None:
+        self.cards[card_id] = Card(card_id, kind, form, balance=initial_load)
+
+    def activate_card(self, card_id: str, *, kyc_completed: bool, terms_accepted: bool) -> None:
+        """A card is usable only once minimum KYC is met and the latest T&C accepted."""
+        card = self.card(card_id)
+        missing = [
+            name
+            for name, done in (("KYC", kyc_completed), ("terms acceptance", terms_accepted))
+            if not done
+        ]
+        if missing:
+            msg = f"card {card_id} cannot be activated before {' and '.join(missing)}"
+            raise CardActivationError(msg, card_id=card_id, missing=missing)
+        CARD_LIFECYCLE.check(card.block_code, UL, card_id=card_id)
+        self._card_activated(card_id=card_id)
+
+    @event("CardActivated", topic="paycore.CardAccount.CardActivated")
+    def _card_activated(self, card_id: str) -> None:
+        self._replace_card_state(card_id, block_code=UL, activated=True)
+
+    # Money in and out.
+
+    def load(self, card_id: str, amount: Money, reference: str) -> None:
+        card = self.card(card_id)
+        if amount < MINIMUM_LOAD:
+            msg = f"a load must be at least {MINIMUM_LOAD}, not {amount}"
+            raise LoadBelowMinimum(msg, amount=str(amount), minimum=str(MINIMUM_LOAD))
+        if card.kind is CardKind.GIFT:
+            msg = f"card {card_id} is a gift card; gift cards cannot be loaded after issue"
+            raise GiftCardReload(msg, card_id=card_id)
+        if card.block_code is BL:
+            msg = f"card {card_id} is blocked; a blocked card cannot be loaded"
+            raise CardBlocked(msg, card_id=card_id)
+        self._check_cap(card.balance + amount, card_id=card_id)
+        self._card_loaded(card_id=card_id, amount=amount, reference=reference)
+
+    @event("CardLoaded", topic="paycore.CardAccount.CardLoaded")
+    def _card_loaded(self, card_id: str, amount: Money, reference: str) -> None:
+        card = self.cards[card_id]
+        self._replace_card_state(card_id, balance=card.balance + amount)
+
+    def _check_cap(self, balance_after: Money, **details: Any) -> None:
+        if balance_after > self.balance_cap:
+            msg = (
+                f"the card balance would be {balance_after}, above the account's "
+                f"cap of {self.balance_cap}"
+            )
+            raise BalanceCapExceeded(
+                msg, balance_after=str(balance_after), cap=str(self.balance_cap), **details
+            )
+
+    def spend(
+        self,
+        card_id: str,
+        amount: Money,
+        channel: Channel,
+        transaction_id: str,
+        occurred_at: datetime,
+    ) -> None:
+        """A card transaction reported by the platform, checked against every limit."""
+        card = self.card(card_id)
+        if card.block_code is not UL:
+            msg = (
+                f"card {card_id} is {card.block_code.name} ({card.block_code}); "
+                "only an unlocked card can spend"
+            )
+            raise CardNotUsable(msg, card_id=card_id, block_code=str(card.block_code))
+        controls = card.controls
+        if channel in controls.disabled_channels:
+            msg = f"the {channel} channel is switched off for card {card_id}"
+            raise ChannelDisabled(msg, card_id=card_id, channel=str(channel))
+        if amount > card.balance:
+            msg = f"{amount} is more than the available balance of {card.balance}"
+            raise InsufficientBalance(
+                msg, card_id=card_id, amount=str(amount), balance=str(card.balance)
+            )
+        window = card.window.rolled_to(occurred_at).plus(amount)
+        _check_limit("per-transaction amount", amount, controls.per_transaction)
+        _check_limit("daily amount", window.day_total, controls.daily_amount)
+        _check_limit("daily count", window.day_count, controls.daily_count)
+        _check_limit("monthly amount", window.month_total, controls.monthly_amount)
+        _check_limit("monthly count", window.month_count, controls.monthly_count)
+        self._card_spent(
+            card_id=card_id,
+            amount=amount,
+            channel=channel,
+            transaction_id=transaction_id,
+            occurred_at=occurred_at,
+        )
+
+    @event("CardSpent", topic="paycore.CardAccount.CardSpent")
+    def _card_spent(
+        self,
+        card_id: str,
+        amount: Money,
+        channel: str,
+        transaction_id: str,
+        occurred_at: datetime,
+    ) -> None:
+        card = self.cards[card_id]
+        self._replace_card_state(
+            card_id,
+            balance=card.balance - amount,
+            window=card.window.rolled_to(occurred_at).plus(amount),
+        )
+
+    # Controls.
+
+    def set_usage_controls(self, card_ids: list[str], controls: UsageControls) -> None:
+        if not 1 <= len(card_ids) <= MAX_CARDS_PER_CONTROLS:
+            msg = (
+                f"usage controls apply to 1-{MAX_CARDS_PER_CONTROLS} cards at once, "
+                f"not {len(card_ids)}"
+            )
+            raise ControlsCardCount(msg, count=len(card_ids))
+        for card_id in card_ids:
+            if self.card(card_id).block_code is BL:
+                msg = f"card {card_id} is blocked; its controls cannot change"
+                raise CardBlocked(msg, card_id=card_id)
+        self._usage_controls_set(card_ids=sorted(set(card_ids)), controls=controls)
+
+    @event("UsageControlsSet", topic="paycore.CardAccount.UsageControlsSet")
+    def _usage_controls_set(self, card_ids: list[str], controls: UsageControls) -> None:
+        for card_id in card_ids:
+            self._replace_card_state(card_id, controls=controls)
+
+    # PIN and OTP.
+
+    def record_pin_set(self, card_id: str, at: datetime) -> None:
+        """The PIN went to the platform; only the fact and its time are kept."""
+        if self.card(card_id).block_code is BL:
+            msg = f"card {card_id} is blocked; its PIN cannot be set"
+            raise CardBlocked(msg, card_id=card_id)
+        self._pin_set(card_id=card_id, at=at)
+
+    @event("PinSet", topic="paycore.CardAccount.PinSet")
+    def _pin_set(self, card_id: str, at: datetime) -> None:
+        self._replace_card_state(card_id, pin_set_at=at)
+
+    def issue_otp(self, card_id: str, challenge: OtpChallenge) -> None:
+        if self.card(card_id).block_code is BL:
+            msg = f"card {card_id} is blocked; no OTP can be issued for it"
+            raise CardBlocked(msg, card_id=card_id)
+        self._card_otp_issued(card_id=card_id, challenge=challenge)
+
+    @event("CardOtpIssued", topic="paycore.CardAccount.CardOtpIssued")
+    def _card_otp_issued(self, card_id: str, challenge: OtpChallenge) -> None:
+        self._replace_card_state(card_id, otp=challenge)
+
+    def verify_otp(self, card_id: str, digest: str, now: datetime) -> str:
+        """Single use: a matching OTP is consumed; returns what it was issued for."""
+        challenge = require_challenge(self.card(card_id).otp, f"card {card_id}")
+        challenge.check(digest, now, lambda: self._card_otp_rejected(card_id=card_id))
+        self._card_otp_verified(card_id=card_id, reference=challenge.reference)
+        return challenge.purpose
+
+    @event("CardOtpRejected", topic="paycore.CardAccount.CardOtpRejected")
+    def _card_otp_rejected(self, card_id: str) -> None:
+        otp = self.cards[card_id].otp
+        assert otp is not None
+        failed = attrs.evolve(otp, failed_attempts=otp.failed_attempts + 1)
+        self._replace_card_state(card_id, otp=failed)
+
+    @event("CardOtpVerified", topic="paycore.CardAccount.CardOtpVerified")
+    def _card_otp_verified(self, card_id: str, reference: str) -> None:
+        self._replace_card_state(card_id, otp=None)
+
+    # Block codes and replacement.
+
+    def change_block_code(self, card_id: str, block_code: BlockCode, reason: str) -> None:
+        card = self.card(card_id)
+        if card.block_code is AP and block_code is UL:
+            msg = f"card {card_id} leaves activation only through activate_card"
+            raise CardTransitionError(
+                msg, card_id=card_id, status=str(AP), attempted=str(UL), allowed=[str(BL)]
+            )
+        CARD_LIFECYCLE.check(card.block_code, block_code, card_id=card_id)
+        self._block_code_changed(card_id=card_id, block_code=block_code, reason=reason)
+
+    @event("BlockCodeChanged", topic="paycore.CardAccount.BlockCodeChanged")
+    def _block_code_changed(self, card_id: str, block_code: str, reason: str) -> None:
+        self._replace_card_state(card_id, block_code=BlockCode(block_code), otp=None)
+
+    def replace(self, card_id: str, new_card_id: str) -> None:
+        """The old card is blocked and its balance moves to a new card, atomically."""
+        card = self.card(card_id)
+        CARD_LIFECYCLE.check(card.block_code, BL, card_id=card_id)
+        if new_card_id in self.cards:
+            msg = f"card {new_card_id} is already on this account"
+            raise InvalidArgument(msg, card_id=new_card_id)
+        self._card_replaced(card_id=card_id, new_card_id=new_card_id)
+
+    @event("CardReplaced", topic="paycore.CardAccount.CardReplaced")
+    def _card_replaced(self, card_id: str, new_card_id: str) -> None:
+        old = self.cards[card_id]
+        self.cards[new_card_id] = attrs.evolve(
+            old,
+            card_id=new_card_id,
+            block_code=UL if old.activated else AP,
+            window=SpendWindow(),
+            otp=None,
+            remote_id=None,
+            masked_number=None,
+            pin_set_at=None,
+        )
+        self._replace_card_state(
+            card_id, block_code=BL, balance=Money.ZERO, otp=None, replaced_by=new_card_id
+        )
+
+    # Platform identifiers, recorded by the sync relay.
+
+    def register_remote_account(self, remote_id: str) -> None:
+        self._remote_account_registered(remote_id=remote_id)
+
+    @event("RemoteAccountRegistered", topic="paycore.CardAccount.RemoteAccountRegistered")
+    def _remote_account_registered(self, remote_id: str) -> None:
+        self.remote_id = remote_id
+
+    def register_remote_card(self, card_id: str, remote_id: str, masked_number: str) -> None:
+        self.card(card_id)
+        if not MASKED_NUMBER.fullmatch(masked_number):
+            msg = "a masked card number shows at most the first 6 and last 4 digits"
+            raise InvalidArgument(msg, card_id=card_id)
+        self._remote_card_registered(
+            card_id=card_id, remote_id=remote_id, masked_number=masked_number
+        )
+
+    @event("RemoteCardRegistered", topic="paycore.CardAccount.RemoteCardRegistered")
+    def _remote_card_registered(self, card_id: str, remote_id: str, masked_number: str) -> None:
+        self._replace_card_state(card_id, remote_id=remote_id, masked_number=masked_number)
+
+    def _replace_card_state(self, card_id: str, **changes: Any) -> None:
+        self.cards[card_id] = attrs.evolve(self.cards[card_id], **changes)
+
+
+def _check_limit(name: str, value: Money | int, limit: Money | int | None) -> None:
+    if limit is not None and value > limit:  # type: ignore[operator]
+        msg = f"the {name} limit of {limit} would be exceeded ({value})"
+        raise SpendLimitExceeded(msg, limit=name, value=str(value), maximum=str(limit))

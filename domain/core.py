@@ -1,0 +1,1061 @@
+"""PaymentsCore: the one application that holds the four aggregates and runs every command.
+
+Each command validates its arguments (typed errors, nothing read or written yet), then
+runs in a *unit*: the aggregates it loads and creates are saved together in one
+transaction, with an idempotency record when the caller gave a key. A conflicting
+concurrent write makes the whole command run again, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Protocol, TypeVar
+from uuid import UUID, uuid4
+
+import attrs
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from paycore.domain import payment as payments
+from paycore.domain.aggregate import (
+    Audit,
+    ObjectVersion,
+    PaycoreAggregate,
+    Source,
+    recording,
+)
+from paycore.domain.b2b import check_remarks
+from paycore.domain.card_account import (
+    BL,
+    UL,
+    Card,
+    CardAccount,
+    CardForm,
+    CardKind,
+    Channel,
+    L,
+    SpendWindow,
+    UsageControls,
+)
+from paycore.domain.errors import (
+    AlreadyExists,
+    ConcurrencyConflict,
+    ConfigurationError,
+    InvalidArgument,
+    NotFound,
+    PaycoreError,
+    PinGatewayMissing,
+)
+from paycore.domain.idempotency import IdempotencyRecord, fingerprint
+from paycore.domain.invoice import BuyerResponse, CdNote, Invoice, NoteType
+from paycore.domain.money import Money
+from paycore.domain.otp import OTP_LIFETIME, OneTimePassword, OtpChallenge, OtpKey, Pin
+from paycore.domain.payment import Payment, check_payment_type
+from paycore.domain.purchase_order import PurchaseOrder, SupplierResponse
+from paycore.domain.store import URL_VARIABLE, store_env
+
+A = TypeVar("A", bound=PaycoreAggregate)
+R = TypeVar("R")
+
+OTP_KEY_VARIABLE = "PAYCORE_OTP_KEY"
+
+
+@attrs.frozen
+class CommandContext:
+    """Who asks, through which edge, and as part of what; every event records it."""
+
+    actor: str = "system"
+    source: Source = attrs.field(default=Source.SYSTEM, converter=Source)
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+
+@attrs.frozen(repr=False)
+class IssuedOtp:
+    """An OTP to hand to the person (by SMS, say). paycore keeps only its keyed hash."""
+
+    reference: str
+    otp: str
+    expires_at: datetime
+
+    def __repr__(self) -> str:
+        return (
+            f"IssuedOtp(reference={self.reference!r}, otp='******', expires_at={self.expires_at!r})"
+        )
+
+
+class PinGateway(Protocol):
+    """Passes a PIN straight to the platform; paycore records only that it was set."""
+
+    def set_pin(self, account: CardAccount, card: Card, pin: Pin) -> None: ...
+
+
+class _AttrsTranscoding(Transcoding):
+    """Stores an attrs value object as a dict of its fields."""
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.type = cls
+        self.name = f"paycore.{cls.__name__}"
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return attrs.asdict(obj, recurse=False)
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        return self.type(**data)
+
+
+class _MoneyAsStr(Transcoding):
+    type = Money
+    name = "paycore.Money"
+
+    def encode(self, obj: Money) -> str:
+        return str(obj.amount)
+
+    def decode(self, data: str) -> Money:
+        return Money(data)
+
+
+class _Unit:
+    """The aggregates one command reads, creates and changes; saved together."""
+
+    def __init__(self, app: PaymentsCore) -> None:
+        self.app = app
+        self.aggregates: dict[UUID, PaycoreAggregate] = {}
+
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        if aggregate_id not in self.aggregates:
+            try:
+                aggregate = self.app.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                return None
+            if not isinstance(aggregate, cls):
+                return None
+            self.aggregates[aggregate_id] = aggregate
+        found = self.aggregates[aggregate_id]
+        return found if isinstance(found, cls) else None
+
+    def get(self, cls: type[A], aggregate_id: UUID) -> A:
+        aggregate = self.find(cls, aggregate_id)
+        if aggregate is None:
+            kind = getattr(cls, "OBJECT_KIND", cls.__name__)
+            msg = f"no {kind} with id {aggregate_id}"
+            raise NotFound(msg, kind=cls.__name__, id=str(aggregate_id))
+        return aggregate
+
+    def create(self, aggregate: A) -> A:
+        if aggregate.id in self.app.repository:
+            kind = getattr(aggregate, "OBJECT_KIND", type(aggregate).__name__)
+            msg = f"the {kind} {aggregate.id} already exists"
+            raise AlreadyExists(msg, kind=type(aggregate).__name__, id=str(aggregate.id))
+        self.aggregates[aggregate.id] = aggregate
+        return aggregate
+
+    def changed(self) -> list[PaycoreAggregate]:
+        return [a for a in self.aggregates.values() if a.pending_events]
+
+
+class PaymentsCore(Application[UUID]):
+    """Cards, invoices, payments and purchase orders in one event store.
+
+    ``PaymentsCore("sqlite:///paycore.db")``; without a URL, ``PAYCORE_DATABASE_URL``.
+    ``clock``, ``ids`` and ``otp_codes`` are injectable so tests are deterministic.
+    """
+
+    name = "PaymentsCore"
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
+        CardAccount: 100,
+        Invoice: 100,
+        Payment: 100,
+        PurchaseOrder: 100,
+    }
+    #: Attempts of one command when concurrent writers keep conflicting with it.
+    max_attempts: ClassVar[int] = 8
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        ids: Callable[[], UUID] = uuid4,
+        otp_codes: Callable[[], str] | None = None,
+        otp_key: bytes | None = None,
+        pin_gateway: PinGateway | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        url = url or os.environ.get(URL_VARIABLE)
+        if not url:
+            msg = f"pass a database URL or set {URL_VARIABLE} (e.g. sqlite:///paycore.db)"
+            raise ConfigurationError(msg)
+        self.url = url
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.ids = ids
+        self.otp_codes = otp_codes or (lambda: f"{secrets.randbelow(10**6):06d}")
+        key = otp_key or bytes.fromhex(os.environ.get(OTP_KEY_VARIABLE, "")) or None
+        # Without a configured key, OTPs verify only in the instance that issued them.
+        self.otp_key = OtpKey(key or secrets.token_bytes(32))
+        self.pin_gateway = pin_gateway
+        super().__init__(env={**store_env(url), **(env or {})})
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(_MoneyAsStr())
+        for value_class in (Card, UsageControls, SpendWindow, OtpChallenge, CdNote):
+            transcoder.register(_AttrsTranscoding(value_class))
+
+    # The command runner.
+
+    def _run(
+        self,
+        command: str,
+        arguments: dict[str, Any],
+        action: Callable[[_Unit], R],
+        context: CommandContext | None,
+        idempotency_key: str | None = None,
+    ) -> R:
+        key = _optional_text(idempotency_key, "idempotency_key", 200)
+        digest = fingerprint(command, arguments) if key else ""
+        context = context or CommandContext()
+        if not isinstance(context, CommandContext):
+            msg = "context must be a CommandContext"
+            raise InvalidArgument(msg)
+        correlation_id = context.correlation_id or str(self.ids())
+        for attempt in range(1, self.max_attempts + 1):
+            audit = Audit(
+                actor=context.actor,
+                source=context.source,
+                correlation_id=correlation_id,
+                causation_id=context.causation_id or correlation_id,
+                recorded_at=self._now(),
+            )
+            try:
+                with recording(audit):
+                    return self._attempt(command, digest, key, action)
+            except IntegrityError:
+                if attempt == self.max_attempts:
+                    msg = (
+                        f"{command} kept conflicting with concurrent writes after "
+                        f"{attempt} attempts; try again"
+                    )
+                    raise ConcurrencyConflict(msg, command=command) from None
+                time.sleep(random.uniform(0, 0.002 * 2**attempt))  # noqa: S311
+        raise AssertionError  # pragma: no cover
+
+    def _attempt(
+        self, command: str, digest: str, key: str | None, action: Callable[[_Unit], R]
+    ) -> R:
+        unit = _Unit(self)
+        record_id = IdempotencyRecord.create_id(key) if key else None
+        if key and record_id:
+            record = unit.find(IdempotencyRecord, record_id)
+            if record is not None:
+                return record.replay(command, digest)  # type: ignore[no-any-return]
+        try:
+            result = action(unit)
+        except PaycoreError as error:
+            kept = unit.changed() if error.records_events else []
+            if key:
+                kept.append(IdempotencyRecord.of_outcome(key, command, digest, None, error))
+            if kept:
+                self.save(*kept)
+            raise
+        if key:
+            unit.create(IdempotencyRecord.of_outcome(key, command, digest, result, None))
+        self.save(*unit.changed())
+        return result
+
+    def _now(self) -> datetime:
+        now = self.clock()
+        if now.tzinfo is None:
+            msg = "the clock must return timezone-aware datetimes"
+            raise ConfigurationError(msg)
+        return now
+
+    # Queries.
+
+    def _get(self, cls: type[A], aggregate_id: UUID, version: int | None) -> A:
+        aggregate_id = _uuid(aggregate_id, "id")
+        if version is not None and (not isinstance(version, int) or version < 1):
+            msg = f"a version is a whole number from 1, not {version!r}"
+            raise InvalidArgument(msg, version=repr(version))
+        try:
+            aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            aggregate = None
+        if not isinstance(aggregate, cls) or (version and aggregate.version != version):
+            kind = getattr(cls, "OBJECT_KIND", cls.__name__)
+            msg = f"no {kind} with id {aggregate_id}" + (
+                f" at version {version}" if version else ""
+            )
+            raise NotFound(msg, kind=cls.__name__, id=str(aggregate_id))
+        return aggregate
+
+    def get_card_account(self, account_id: UUID, version: int | None = None) -> CardAccount:
+        return self._get(CardAccount, account_id, version)
+
+    def get_invoice(self, invoice_id: UUID, version: int | None = None) -> Invoice:
+        return self._get(Invoice, invoice_id, version)
+
+    def get_payment(self, payment_id: UUID, version: int | None = None) -> Payment:
+        return self._get(Payment, payment_id, version)
+
+    def get_purchase_order(self, po_id: UUID, version: int | None = None) -> PurchaseOrder:
+        return self._get(PurchaseOrder, po_id, version)
+
+    @staticmethod
+    def invoice_id(object_id: str) -> UUID:
+        """The id paycore gives the invoice with this B2B objectId."""
+        return Invoice.create_id(Invoice.check_object_id(object_id))
+
+    @staticmethod
+    def purchase_order_id(object_id: str) -> UUID:
+        return PurchaseOrder.create_id(PurchaseOrder.check_object_id(object_id))
+
+    # Card accounts and cards.
+
+    def open_card_account(
+        self,
+        company_id: str,
+        company_name: str,
+        account_title: str,
+        account_type: str,
+        balance_cap: Money | str = "200000.00",
+        *,
+        context: CommandContext | None = None,
+        idempotency_key: str | None = None,
+    ) -> UUID:
+        args = {
+            "company_id": _text(company_id, "company_id", 100),
+            "company_name": _text(company_name, "company_name", 256),
+            "account_title": _text(account_title, "account_title", 256),
+            "account_type": CardAccount.check_account_type(_text(account_type, "account_type", 40)),
+            "balance_cap": Money.positive(balance_cap),
+        }
+        account_id = self.ids()
+
+        def action(unit: _Unit) -> UUID:
+            return unit.create(CardAccount.create_with_id(account_id, "Opened", **args)).id
+
+        return self._run("open_card_account", args, action, context, idempotency_key)
+
+    def issue_card(
+        self,
+        account_id: UUID,
+        kind: CardKind | str,
+        form: CardForm | str = CardForm.VIRTUAL,
+        initial_load: Money | str = "0",
+        *,
+        context: CommandContext | None = None,
+        idempotency_key: str | None = None,
+    ) -> str:
+        account_id = _uuid(account_id, "account_id")
+        args = {
+            "account_id": account_id,
+            "kind": _choice(CardKind, kind, "kind"),
+            "form": _choice(CardForm, form, "form"),
+            "initial_load": Money.of(initial_load),
+        }
+        card_id = str(self.ids())
+
+        def action(unit: _Unit) -> str:
+            account = unit.get(CardAccount, account_id)
+            account.issue_card(card_id, args["kind"], args["form"], args["initial_load"])
+            return card_id
+
+        return self._run("issue_card", args, action, context, idempotency_key)
+
+    def activate_card(
+        self,
+        account_id: UUID,
+        card_id: str,
+        *,
+        kyc_completed: bool,
+        terms_accepted: bool,
+        context: CommandContext | None = None,
+    ) -> None:
+        account_id, card_id = _uuid(account_id, "account_id"), _text(card_id, "card_id", 64)
+        kyc, terms = _flag(kyc_completed, "kyc_completed"), _flag(terms_accepted, "terms_accepted")
+
+        def action(unit: _Unit) -> None:
+            unit.get(CardAccount, account_id).activate_card(
+                card_id, kyc_completed=kyc, terms_accepted=terms
+            )
+
+        self._run("activate_card", {}, action, context)
+
+    def load_card(
+        self,
+        account_id: UUID,
+        card_id: str,
+        amount: Money | str,
+        reference: str | None = None,
+        *,
+        context: CommandContext | None = None,
+        idempotency_key: str | None = None,
+    ) -> str:
+        """Credits a card; returns the load's client reference (uniqueReferenceNumber)."""
+        args = {
+            "account_id": _uuid(account_id, "account_id"),
+            "card_id": _text(card_id, "card_id", 64),
+            "amount": Money.positive(amount),
+            "reference": _optional_text(reference, "reference", 64),
+        }
+        reference = args["reference"] or f"LD{self.ids().hex}"
+
+        def action(unit: _Unit) -> str:
+            account = unit.get(CardAccount, args["account_id"])
+            account.load(args["card_id"], args["amount"], reference)
+            return reference
+
+        return self._run("load_card", args, action, context, idempotency_key)
+
+    def record_card_spend(
+        self,
+        account_id: UUID,
+        card_id: str,
+        amount: Money | str,
+        channel: Channel | str,
+        transaction_id: str,
+        occurred_at: datetime,
+        *,
+        context: CommandContext | None = None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        """A card transaction the platform reports; refused beyond balance, channel or limits."""
+        args = {
+            "account_id": _uuid(account_id, "account_id"),
+            "card_id": _text(card_id, "card_id", 64),
+            "amount": Money.positive(amount),
+            "channel": _choice(Channel, channel, "channel"),
+            "transaction_id": _text(transaction_id, "transaction_id", 64),
+            "occurred_at": _aware(occurred_at, "occurred_at"),
+        }
+
+        def action(unit: _Unit) -> None:
+            account = unit.get(CardAccount, args["account_id"])
+            account.spend(
+                args["card_id"],
+                args["amount"],
+                args["channel"],
+                args["transaction_id"],
+                args["occurred_at"],
+            )
+
+        self._run("record_card_spend", args, action, context, idempotency_key)
+
+    def set_usage_controls(
+        self,
+        account_id: UUID,
+        card_ids: Sequence[str],
+        controls: UsageControls,
+        *,
+        context: CommandContext | None = None,
+    ) -> None:
+        account_id = _uuid(account_id, "account_id")
+        if isinstance(card_ids, str) or not isinstance(card_ids, Sequence):
+            msg = "card_ids is a list of card ids"
+            raise InvalidArgument(msg, argument="card_ids")
+        ids = [_text(c, "card_ids[]", 64) for c in card_ids]
+        if not isinstance(controls, UsageControls):
+            msg = "controls must be a UsageControls"
+            raise InvalidArgument(msg, argument="controls")
+
+        def action(unit: _Unit) -> None:
+            unit.get(CardAccount, account_id).set_usage_controls(ids, controls)
+
+        self._run("set_usage_controls", {}, action, context)
+
+    def set_card_pin(
+        self,
+        account_id: UUID,
+        card_id: str,
+        pin: str,
+        *,
+        context: CommandContext | None = None,
+    ) -> None:
+        """Passes the PIN to the platform through the PIN gateway; records only when."""
+        account_id, card_id = _uuid(account_id, "account_id"), _text(card_id, "card_id", 64)
+        checked_pin = Pin(pin)
+        gateway = self.pin_gateway
+        if gateway is None:
+            msg = "no PIN gateway is configured; PaymentsCore(pin_gateway=...) sends PINs"
+            raise PinGatewayMissing(msg)
+
+        def action(unit: _Unit) -> None:
+            account = unit.get(CardAccount, account_id)
+            account.record_pin_set(card_id, self._now())
+            gateway.set_pin(account, account.card(card_id), checked_pin)
+
+        self._run("set_card_pin", {}, action, context)
+
+    def request_card_otp(
+        self,
+        account_id: UUID,
+        card_id: str,
+        purpose: str = "TRANSACTION_OTP",
+        *,
+        context: CommandContext | None = None,
+    ) -> IssuedOtp:
+        account_id, card_id = _uuid(account_id, "account_id"), _text(card_id, "card_id", 64)
+        purpose = _text(purpose, "purpose", 40)
+
+        def action(unit: _Unit) -> IssuedOtp:
+            issued, challenge = self._issue_otp(purpose)
+            unit.get(CardAccount, account_id).issue_otp(card_id, challenge)
+            return issued
+
+        return self._run("request_card_otp", {}, action, context)
+
+    def verify_card_otp(
+        self,
+        account_id: UUID,
+        card_id: str,
+        otp: str,
+        *,
+        context: CommandContext | None = None,
+    ) -> str:
+        """Consumes a matching OTP and returns what it was issued for."""
+        account_id, card_id = _uuid(account_id, "account_id"), _text(card_id, "card_id", 64)
+        checked = OneTimePassword(otp)
+
+        def action(unit: _Unit) -> str:
+            account = unit.get(CardAccount, account_id)
+            challenge = account.card(card_id).otp
+            digest = self.otp_key.digest(challenge.reference, checked) if challenge else ""
+            return account.verify_otp(card_id, digest, self._now())
+
+        return self._run("verify_card_otp", {}, action, context)
+
+    def lock_card(
+        self,
+        account_id: UUID,
+        card_id: str,
+        reason: str = "",
+        *,
+        context: CommandContext | None = None,
+    ) -> None:
+        self._change_block_code(account_id, card_id, L, reason, context)
+
+    def unlock_card(
+        self,
+        account_id: UUID,
+        card_id: str,
+        reason: str = "",
+        *,
+        context: CommandContext | None = None,
+    ) -> None:
+        self._change_block_code(account_id, card_id, UL, reason, context)
+
+    def block_card(
+        self,
+        account_id: UUID,
+        card_id: str,
+        reason: str = "",
+        *,
+        context: CommandContext | None = None,
+    ) -> None:
+        """Blocks a card for good (block code BL)."""
+        self._change_block_code(account_id, card_id, BL, reason, context)
+
+    def _change_block_code(
+        self, account_id: UUID, card_id: str, code: Any, reason: str, context: CommandContext | None
+    ) -> None:
+        account_id, card_id = _uuid(account_id, "account_id"), _text(card_id, "card_id", 64)
+        reason = _text(reason, "reason", 200, allow_empty=True)
+
+        def action(unit: _Unit) -> None:
+            unit.get(CardAccount, account_id).change_block_code(card_id, code, reason)
+
+        self._run("change_block_code", {}, action, context)
+
+    def replace_card(
+        self,
+        account_id: UUID,
+        card_id: str,
+        *,
+        context: CommandContext | None = None,
+        idempotency_key: str | None = None,
+    ) -> str:
+        """Blocks the card and moves its balance to a new card; returns the new card's id."""
+        args = {
+            "account_id": _uuid(account_id, "account_id"),
+            "card_id": _text(card_id, "card_id", 64),
+        }
+        new_card_id = str(self.ids())
+
+        def action(unit: _Unit) -> str:
+            unit.get(CardAccount, args["account_id"]).replace(args["card_id"], new_card_id)
+            return new_card_id
+
+        return self._run("replace_card", args, action, context, idempotency_key)
+
+    # Invoices and notes.
+
+    def receive_invoice(
+        self,
+        object_id: str,
+        supplier_invoice_number: str,
+        total: Money | str,
+        *,
+        allows_partial: bool = True,
+        buyer_b2b_id: str,
+        supplier_b2b_id: str,
+        object_version: int = 1,
+        context: CommandContext | None = None,
+        idempotency_key: str | None = None,
+    ) -> UUID:
+        """Records an invoice a supplier raised; its id follows from its objectId."""
+        args = {
+            "object_id": Invoice.check_object_id(object_id),
+            "supplier_invoice_number": Invoice.check_number(supplier_invoice_number),
+            "total": Money.positive(total),
+            "allows_partial": _flag(allows_partial, "allows_partial"),
+            "buyer_b2b_id": _b2b_id(buyer_b2b_id, "buyer_b2b_id"),
+            "supplier_b2b_id": _b2b_id(supplier_b2b_id, "supplier_b2b_id"),
+            "object_version": _count(object_version, "object_version", minimum=1),
+        }
+
+        def action(unit: _Unit) -> UUID:
+            return unit.create(Invoice(**args)).id
+
+        return self._run("receive_invoice", args, action, context, idempotency_key)
+
+    def respond_to_invoice(
+        self,
+        invoice_id: UUID,
+        response: BuyerResponse | str,
+        remarks: str,
+        *,
+        object_version: ObjectVersion | tuple[int, int] | None = None,
+        context: CommandContext | None = None,
+    ) -> None:
+        """The buyer accepts, rejects or returns an invoice."""
+        invoice_id = _uuid(invoice_id, "invoice_id")
+        answer = _choice(BuyerResponse, response, "response")
+        remarks = check_remarks(remarks)
+        version = _object_version(object_version)
+
+        def action(unit: _Unit) -> None:
+            unit.get(Invoice, invoice_id).respond(answer, remarks, version)
+
+        self._run("respond_to_invoice", {}, action, context)
+
+    def edit_invoice(
+        self,
+        invoice_id: UUID,
+        supplier_invoice_number: str,
+        total: Money | str,
+        *,
+        allows_partial: bool = True,
+        object_version: ObjectVersion | tuple[int, int] | None = None,
+        context: CommandContext | None = None,
+    ) -> None:
+        invoice_id = _uuid(invoice_id, "invoice_id")
+        number = Invoice.check_number(supplier_invoice_number)
+        amount = Money.positive(total)
+        partial = _flag(allows_partial, "allows_partial")
+        version = _object_version(object_version)
+
+        def action(unit: _Unit) -> None:
+            unit.get(Invoice, invoice_id).edit(number, amount, partial, version)
+
+        self._run("edit_invoice", {}, action, context)
+
+    def cancel_invoice(
+        self,
+        invoice_id: UUID,
+        remarks: str,
+        *,
+        object_version: ObjectVersion | tuple[int, int] | None = None,
+        context: CommandContext | None = None,
+    ) -> None:
+        invoice_id = _uuid(invoice_id, "invoice_id")
+        remarks = check_remarks(remarks)
+        version = _object_version(object_version)
+
+        def action(unit: _Unit) -> None:
+            unit.get(Invoice, invoice_id).cancel(remarks, version)
+
+        self._run("cancel_invoice", {}, action, context)
+
+    def receive_cd_note(
+        self,
+        invoice_id: UUID,
+        note_id: str,
+        note_type: NoteType | str,
+        amount: Money | str,
+        *,
+        context: CommandContext | None = None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        """A credit or debit note against an invoice; it counts once confirmed."""
+        args = {
+            "invoice_id": _uuid(invoice_id, "invoice_id"),
+            "note_id": _text(note_id, "note_id", 64),
+            "note_type": _choice(NoteType, note_type, "note_type"),
+            "amount": Money.positive(amount),
+        }
+
+        def action(unit: _Unit) -> None:
+            invoice = unit.get(Invoice, args["invoice_id"])
+            invoice.receive_note(args["note_id"], args["note_type"], args["amount"])
+
+        self._run("receive_cd_note", args, action, context, idempotency_key)
+
+    def confirm_cd_note(
+        self,
+        invoice_id: UUID,
+        note_id: str,
+        *,
+        context: CommandContext | None = None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        args = {
+            "invoice_id": _uuid(invoice_id, "invoice_id"),
+            "note_id": _text(note_id, "note_id", 64),
+        }
+
+        def action(unit: _Unit) -> None:
+            unit.get(Invoice, args["invoice_id"]).confirm_note(args["note_id"])
+
+        self._run("confirm_cd_note", args, action, context, idempotency_key)
+
+    # Payments.
+
+    def initiate_payment(
+        self,
+        invoice_ids: Sequence[UUID],
+        payment_type: str = "INVOICE",
+        amount: Money | str | None = None,
+        remarks: str = "",
+        *,
+        context: CommandContext | None = None,
+        idempotency_key: str | None = None,
+    ) -> UUID:
+        """A full payment of the named invoices, or (``amount`` given) a partial one."""
+        if isinstance(invoice_ids, (str, bytes)) or not isinstance(invoice_ids, Sequence):
+            msg = "invoice_ids is a list of invoice ids"
+            raise InvalidArgument(msg, argument="invoice_ids")
+        args = {
+            "invoice_ids": [_uuid(i, "invoice_ids[]") for i in invoice_ids],
+            "payment_type": check_payment_type(_text(payment_type, "payment_type", 40)),
+            "amount": None if amount is None else Money.positive(amount),
+            "remarks": _text(remarks, "remarks", 100, allow_empty=True),
+        }
+        payment_id = self.ids()
+
+        def action(unit: _Unit) -> UUID:
+            invoices = [unit.get(Invoice, i) for i in args["invoice_ids"]]
+            payment = Payment.initiate(
+                payment_id, args["payment_type"], invoices, args["amount"], args["remarks"]
+            )
+            return unit.create(payment).id
+
+        return self._run("initiate_payment", args, action, context, idempotency_key)
+
+    def request_payment_otp(
+        self, payment_id: UUID, *, context: CommandContext | None = None
+    ) -> IssuedOtp:
+        payment_id = _uuid(payment_id, "payment_id")
+
+        def action(unit: _Unit) -> IssuedOtp:
+            issued, challenge = self._issue_otp("PAYMENT")
+            unit.get(Payment, payment_id).send_otp(challenge)
+            return issued
+
+        return self._run("request_payment_otp", {}, action, context)
+
+    def authorise_payment(
+        self,
+        payment_id: UUID,
+        otp: str,
+        *,
+        context: CommandContext | None = None,
+    ) -> None:
+        """Checks the OTP and reserves the amount on the invoices, atomically."""
+        payment_id = _uuid(payment_id, "payment_id")
+        checked = OneTimePassword(otp)
+
+        def action(unit: _Unit) -> None:
+            payment = unit.get(Payment, payment_id)
+            invoices = [unit.get(Invoice, i) for i in payment.invoice_ids]
+            digest = self.otp_key.digest(payment.otp.reference, checked) if payment.otp else ""
+            payments.authorise(payment, invoices, digest, self._now())
+
+        self._run("authorise_payment", {}, action, context)
+
+    def submit_payment(
+        self,
+        payment_id: UUID,
+        *,
+        context: CommandContext | None = None,
+        idempotency_key: str | None = None,
+    ) -> str:
+        """Marks the payment as sent to the platform; returns its client reference."""
+        args = {"payment_id": _uuid(payment_id, "payment_id")}
+
+        def action(unit: _Unit) -> str:
+            payment = unit.get(Payment, args["payment_id"])
+            payment.submit()
+            return payment.object_id
+
+        return self._run("submit_payment", args, action, context, idempotency_key)
+
+    def record_payment_success(
+        self,
+        payment_id: UUID,
+        utr: str,
+        *,
+        context: CommandContext | None = None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        """The platform paid: the reservations on the invoices become settled payments."""
+        args = {"payment_id": _uuid(payment_id, "payment_id"), "utr": _text(utr, "utr", 50)}
+
+        def action(unit: _Unit) -> None:
+            payment = unit.get(Payment, args["payment_id"])
+            invoices = [unit.get(Invoice, i) for i in payment.invoice_ids]
+            payments.succeed(payment, invoices, args["utr"])
+
+        self._run("record_payment_success", args, action, context, idempotency_key)
+
+    def record_payment_failure(
+        self,
+        payment_id: UUID,
+        reason: str,
+        *,
+        context: CommandContext | None = None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        """The payment failed or is abandoned; any reservation is released."""
+        args = {
+            "payment_id": _uuid(payment_id, "payment_id"),
+            "reason": _text(reason, "reason", 200),
+        }
+
+        def action(unit: _Unit) -> None:
+            payment = unit.get(Payment, args["payment_id"])
+            invoices = [unit.get(Invoice, i) for i in payment.invoice_ids]
+            payments.fail(payment, invoices, args["reason"])
+
+        self._run("record_payment_failure", args, action, context, idempotency_key)
+
+    def _issue_otp(self, purpose: str) -> tuple[IssuedOtp, OtpChallenge]:
+        code = OneTimePassword(self.otp_codes())
+        reference = f"OTP{self.ids().hex}"
+        expires_at = self._now() + OTP_LIFETIME
+        challenge = OtpChallenge(
+            reference=reference,
+            purpose=purpose,
+            digest=self.otp_key.digest(reference, code),
+            expires_at=expires_at,
+        )
+        return IssuedOtp(reference, code.value, expires_at), challenge
+
+    # Purchase orders.
+
+    def draft_purchase_order(
+        self,
+        object_id: str,
+        buyer_po_number: str,
+        subject: str,
+        total: Money | str,
+        *,
+        buyer_b2b_id: str,
+        supplier_b2b_id: str,
+        context: CommandContext | None = None,
+        idempotency_key: str | None = None,
+    ) -> UUID:
+        args = {
+            "object_id": PurchaseOrder.check_object_id(object_id),
+            "buyer_po_number": PurchaseOrder.check_number(buyer_po_number),
+            "subject": _text(subject, "subject", 200),
+            "total": Money.positive(total),
+            "buyer_b2b_id": _b2b_id(buyer_b2b_id, "buyer_b2b_id"),
+            "supplier_b2b_id": _b2b_id(supplier_b2b_id, "supplier_b2b_id"),
+        }
+
+        def action(unit: _Unit) -> UUID:
+            return unit.create(PurchaseOrder(**args)).id
+
+        return self._run("draft_purchase_order", args, action, context, idempotency_key)
+
+    def send_purchase_order(
+        self,
+        po_id: UUID,
+        *,
+        object_version: ObjectVersion | tuple[int, int] | None = None,
+        context: CommandContext | None = None,
+    ) -> None:
+        po_id, version = _uuid(po_id, "po_id"), _object_version(object_version)
+        self._run(
+            "send_purchase_order",
+            {},
+            lambda unit: unit.get(PurchaseOrder, po_id).send(version),
+            context,
+        )
+
+    def edit_purchase_order(
+        self,
+        po_id: UUID,
+        subject: str,
+        total: Money | str,
+        *,
+        object_version: ObjectVersion | tuple[int, int] | None = None,
+        context: CommandContext | None = None,
+    ) -> None:
+        """Edits a draft, sent or returned order; a sent or returned one is sent again."""
+        po_id, version = _uuid(po_id, "po_id"), _object_version(object_version)
+        subject, amount = _text(subject, "subject", 200), Money.positive(total)
+        self._run(
+            "edit_purchase_order",
+            {},
+            lambda unit: unit.get(PurchaseOrder, po_id).edit(subject, amount, version),
+            context,
+        )
+
+    def record_po_response(
+        self,
+        po_id: UUID,
+        response: SupplierResponse | str,
+        remarks: str,
+        *,
+        object_version: ObjectVersion | tuple[int, int] | None = None,
+        context: CommandContext | None = None,
+    ) -> None:
+        """The supplier accepts, rejects or returns a sent order."""
+        po_id, version = _uuid(po_id, "po_id"), _object_version(object_version)
+        answer = _choice(SupplierResponse, response, "response")
+        remarks = check_remarks(remarks)
+        self._run(
+            "record_po_response",
+            {},
+            lambda unit: unit.get(PurchaseOrder, po_id).record_response(answer, remarks, version),
+            context,
+        )
+
+    def record_po_fulfilment(
+        self,
+        po_id: UUID,
+        value: Money | str,
+        *,
+        context: CommandContext | None = None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        args = {"po_id": _uuid(po_id, "po_id"), "value": Money.positive(value)}
+        self._run(
+            "record_po_fulfilment",
+            args,
+            lambda unit: unit.get(PurchaseOrder, args["po_id"]).record_fulfilment(args["value"]),
+            context,
+            idempotency_key,
+        )
+
+    def close_purchase_order(
+        self,
+        po_id: UUID,
+        *,
+        object_version: ObjectVersion | tuple[int, int] | None = None,
+        context: CommandContext | None = None,
+    ) -> None:
+        po_id, version = _uuid(po_id, "po_id"), _object_version(object_version)
+        self._run(
+            "close_purchase_order",
+            {},
+            lambda unit: unit.get(PurchaseOrder, po_id).close(version),
+            context,
+        )
+
+    def cancel_purchase_order(
+        self,
+        po_id: UUID,
+        remarks: str,
+        *,
+        object_version: ObjectVersion | tuple[int, int] | None = None,
+        context: CommandContext | None = None,
+    ) -> None:
+        po_id, version = _uuid(po_id, "po_id"), _object_version(object_version)
+        remarks = check_remarks(remarks)
+        self._run(
+            "cancel_purchase_order",
+            {},
+            lambda unit: unit.get(PurchaseOrder, po_id).cancel(remarks, version),
+            context,
+        )
+
+
+# Argument checks: typed errors before anything is read or written.
+
+
+def _invalid(argument: str, expected: str, value: object) -> InvalidArgument:
+    msg = f"{argument} must be {expected}, not {type(value).__name__} {value!r:.60}"
+    return InvalidArgument(msg, argument=argument)
+
+
+def _uuid(value: object, argument: str) -> UUID:
+    if not isinstance(value, UUID):
+        raise _invalid(argument, "a UUID", value)
+    return value
+
+
+def _text(value: object, argument: str, max_length: int, *, allow_empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise _invalid(argument, "a string", value)
+    if (not allow_empty and not value.strip()) or len(value) > max_length:
+        raise _invalid(argument, f"1-{max_length} characters, not blank", value)
+    if any(ord(c) < 32 for c in value):
+        raise _invalid(argument, "text without control characters", value)
+    return value
+
+
+def _optional_text(value: object, argument: str, max_length: int) -> str | None:
+    return None if value is None else _text(value, argument, max_length)
+
+
+def _b2b_id(value: object, argument: str) -> str:
+    text = _text(value, argument, 100)
+    if "\\" in text or '"' in text:
+        raise _invalid(argument, "a B2B id without backslash or double quote", value)
+    return text
+
+
+def _flag(value: object, argument: str) -> bool:
+    if not isinstance(value, bool):
+        raise _invalid(argument, "True or False", value)
+    return value
+
+
+def _count(value: object, argument: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise _invalid(argument, f"a whole number from {minimum}", value)
+    return value
+
+
+def _aware(value: object, argument: str) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise _invalid(argument, "a timezone-aware datetime", value)
+    return value
+
+
+E = TypeVar("E")
+
+
+def _choice(enum: Callable[[Any], E], value: object, argument: str) -> E:
+    try:
+        return enum(value)
+    except (ValueError, TypeError):
+        allowed = [m.value for m in enum]  # type: ignore[attr-defined]
+        raise _invalid(argument, f"one of {allowed}", value) from None
+
+
+def _object_version(value: object) -> ObjectVersion | None:
+    if value is None or isinstance(value, ObjectVersion):
+        return value
+    if isinstance(value, tuple) and len(value) == 2:
+        current = _count(value[0], "object_version.current")
+        new = _count(value[1], "object_version.new")
+        return ObjectVersion(current, new)
+    raise _invalid("object_version", "an ObjectVersion or a (current, new) pair", value)

@@ -1,0 +1,326 @@
+"""Invoice (Bharat Connect B2B): the buyer's response, payments against it, and notes.
+
+Outstanding = total + confirmed debit notes - confirmed credit notes - settled payments
+- payments in flight (reserved). It never goes below zero.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import ClassVar
+from uuid import UUID
+
+import attrs
+from eventsourcing.domain import event
+from paycore.domain.aggregate import (
+    Lifecycle,
+    ObjectVersion,
+    PaycoreAggregate,
+    VersionedObject,
+    table,
+)
+from paycore.domain.b2b import DOCUMENT_NUMBER, check_format, id_from
+from paycore.domain.errors import (
+    CdNoteError,
+    CdNoteExceedsOutstanding,
+    InvoiceHasPayments,
+    InvoiceIdFormat,
+    InvoiceNotPayable,
+    InvoiceNumberFormat,
+    InvoiceOverpayment,
+    InvoiceTransitionError,
+)
+from paycore.domain.money import Money, total
+
+INVOICE_ID = re.compile(r"INV[A-Za-z0-9]{32}")
+
+
+class InvoiceStatus(StrEnum):
+    CREATED = "CREATED"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+    RETURNED = "RETURNED"
+    CANCELLED = "CANCELLED"
+    PARTIALLY_PAID = "PARTIALLY_PAID"
+    PAID = "PAID"
+
+
+class BuyerResponse(StrEnum):
+    ACCEPT = "ACCEPT"
+    REJECT = "REJECT"
+    RETURN = "RETURN"
+
+
+class NoteType(StrEnum):
+    CREDIT = "CREDIT"
+    DEBIT = "DEBIT"
+
+
+_I = InvoiceStatus
+INVOICE_LIFECYCLE = Lifecycle(
+    name="invoice",
+    moves=table(
+        {
+            _I.CREATED: {_I.ACCEPTED, _I.REJECTED, _I.RETURNED, _I.CANCELLED},
+            _I.RETURNED: {_I.CREATED, _I.CANCELLED},
+            _I.ACCEPTED: {_I.PARTIALLY_PAID, _I.PAID, _I.CANCELLED},
+            _I.PARTIALLY_PAID: {_I.PARTIALLY_PAID, _I.PAID},
+        }
+    ),
+    error=InvoiceTransitionError,
+)
+RESPONSE_STATUS = {
+    BuyerResponse.ACCEPT: _I.ACCEPTED,
+    BuyerResponse.REJECT: _I.REJECTED,
+    BuyerResponse.RETURN: _I.RETURNED,
+}
+PAYABLE = frozenset({_I.ACCEPTED, _I.PARTIALLY_PAID})
+NOTES_ALLOWED = frozenset({_I.CREATED, _I.RETURNED, _I.ACCEPTED, _I.PARTIALLY_PAID})
+
+
+@attrs.frozen
+class CdNote:
+    note_type: NoteType = attrs.field(converter=NoteType)
+    amount: Money
+    confirmed: bool = False
+
+
+class Invoice(PaycoreAggregate, VersionedObject):
+    TOPIC = "paycore.Invoice"
+
+    class Event(PaycoreAggregate.Event):
+        TOPIC = "paycore.Invoice.Event"
+
+    class Created(Event, PaycoreAggregate.Created):
+        TOPIC = "paycore.Invoice.Created"
+
+    OBJECT_KIND: ClassVar[str] = "invoice"
+
+    @staticmethod
+    def create_id(object_id: str) -> UUID:
+        return id_from("invoice", object_id)
+
+    @staticmethod
+    def check_object_id(object_id: object) -> str:
+        return check_format(object_id, INVOICE_ID, InvoiceIdFormat, "invoice objectId")
+
+    @staticmethod
+    def check_number(number: object) -> str:
+        return check_format(number, DOCUMENT_NUMBER, InvoiceNumberFormat, "supplier invoice number")
+
+    @event("Received", topic="paycore.Invoice.Received")
+    def __init__(
+        self,
+        object_id: str,
+        supplier_invoice_number: str,
+        total: Money,
+        allows_partial: bool,
+        buyer_b2b_id: str,
+        supplier_b2b_id: str,
+        object_version: int,
+    ) -> None:
+        self.object_id = object_id
+        self.supplier_invoice_number = supplier_invoice_number
+        self.total = total
+        self.allows_partial = allows_partial
+        self.buyer_b2b_id = buyer_b2b_id
+        self.supplier_b2b_id = supplier_b2b_id
+        self.object_version = object_version
+        self.status = InvoiceStatus.CREATED
+        self.settled = Money.ZERO
+        self.reservations: dict[str, Money] = {}
+        self.notes: dict[str, CdNote] = {}
+
+    # Amounts.
+
+    def _confirmed_notes(self, note_type: NoteType) -> Money:
+        return total(
+            n.amount for n in self.notes.values() if n.confirmed and n.note_type is note_type
+        )
+
+    @property
+    def owed(self) -> Money:
+        """Total plus confirmed debit notes minus confirmed credit notes."""
+        return (
+            self.total
+            + self._confirmed_notes(NoteType.DEBIT)
+            - self._confirmed_notes(NoteType.CREDIT)
+        )
+
+    @property
+    def reserved(self) -> Money:
+        return total(self.reservations.values())
+
+    @property
+    def outstanding(self) -> Money:
+        return self.owed - self.settled - self.reserved
+
+    @property
+    def is_payable(self) -> bool:
+        return self.status in PAYABLE
+
+    # The buyer's response and the supplier's changes.
+
+    def respond(self, response: BuyerResponse, remarks: str, version: ObjectVersion | None) -> None:
+        status = RESPONSE_STATUS[response]
+        INVOICE_LIFECYCLE.check(self.status, status, invoice=self.object_id)
+        self._responded(
+            status=status, remarks=remarks, object_version=self.next_object_version(version)
+        )
+
+    @event("Responded", topic="paycore.Invoice.Responded")
+    def _responded(self, status: str, remarks: str, object_version: int) -> None:
+        self.status = InvoiceStatus(status)
+        self.object_version = object_version
+
+    def edit(
+        self,
+        supplier_invoice_number: str,
+        total: Money,
+        allows_partial: bool,
+        version: ObjectVersion | None,
+    ) -> None:
+        """A returned invoice, edited by the supplier, is CREATED again."""
+        INVOICE_LIFECYCLE.check(self.status, _I.CREATED, invoice=self.object_id)
+        self._edited(
+            supplier_invoice_number=supplier_invoice_number,
+            total=total,
+            allows_partial=allows_partial,
+            object_version=self.next_object_version(version),
+        )
+
+    @event("Edited", topic="paycore.Invoice.Edited")
+    def _edited(
+        self,
+        supplier_invoice_number: str,
+        total: Money,
+        allows_partial: bool,
+        object_version: int,
+    ) -> None:
+        self.supplier_invoice_number = supplier_invoice_number
+        self.total = total
+        self.allows_partial = allows_partial
+        self.object_version = object_version
+        self.status = InvoiceStatus.CREATED
+
+    def cancel(self, remarks: str, version: ObjectVersion | None) -> None:
+        """The supplier may cancel before any payment is made or in flight."""
+        INVOICE_LIFECYCLE.check(self.status, _I.CANCELLED, invoice=self.object_id)
+        if self.settled or self.reservations:
+            msg = (
+                f"invoice {self.object_id} has payments settled ({self.settled}) or in "
+                f"flight ({self.reserved}); it can no longer be cancelled"
+            )
+            raise InvoiceHasPayments(msg, invoice=self.object_id)
+        self._cancelled(remarks=remarks, object_version=self.next_object_version(version))
+
+    @event("Cancelled", topic="paycore.Invoice.Cancelled")
+    def _cancelled(self, remarks: str, object_version: int) -> None:
+        self.status = InvoiceStatus.CANCELLED
+        self.object_version = object_version
+
+    # Payments.
+
+    def require_payable(self) -> None:
+        if not self.is_payable:
+            msg = (
+                f"invoice {self.object_id} is {self.status}; only accepted invoices "
+                f"({', '.join(sorted(PAYABLE))}) can be paid"
+            )
+            raise InvoiceNotPayable(msg, invoice=self.object_id, status=str(self.status))
+
+    def reserve(self, payment_id: UUID, amount: Money) -> None:
+        """Holds ``amount`` for an authorised payment; never beyond the outstanding."""
+        self.require_payable()
+        if amount > self.outstanding:
+            msg = (
+                f"{amount} is more than the {self.outstanding} outstanding on invoice "
+                f"{self.object_id}"
+            )
+            raise InvoiceOverpayment(
+                msg,
+                invoice=self.object_id,
+                amount=str(amount),
+                outstanding=str(self.outstanding),
+            )
+        self._reserved(payment_id=str(payment_id), amount=amount)
+
+    @event("PaymentReserved", topic="paycore.Invoice.PaymentReserved")
+    def _reserved(self, payment_id: str, amount: Money) -> None:
+        self.reservations[payment_id] = amount
+
+    def release(self, payment_id: UUID) -> None:
+        if str(payment_id) in self.reservations:
+            self._released(payment_id=str(payment_id))
+
+    @event("ReservationReleased", topic="paycore.Invoice.ReservationReleased")
+    def _released(self, payment_id: str) -> None:
+        del self.reservations[payment_id]
+
+    def settle(self, payment_id: UUID) -> None:
+        """The reserved amount of a payment that succeeded is now paid."""
+        amount = self.reservations.get(str(payment_id))
+        if amount is None:
+            msg = f"payment {payment_id} holds no reservation on invoice {self.object_id}"
+            raise InvoiceNotPayable(msg, invoice=self.object_id, payment_id=str(payment_id))
+        status = self._status_after(settled=self.settled + amount, reserved=self.reserved - amount)
+        INVOICE_LIFECYCLE.check(self.status, status, invoice=self.object_id)
+        self._settled(payment_id=str(payment_id), status=status)
+
+    @event("PaymentSettled", topic="paycore.Invoice.PaymentSettled")
+    def _settled(self, payment_id: str, status: str) -> None:
+        self.settled += self.reservations.pop(payment_id)
+        self.status = InvoiceStatus(status)
+
+    def _status_after(self, settled: Money, reserved: Money) -> InvoiceStatus:
+        if settled and not reserved and settled == self.owed:
+            return _I.PAID
+        return _I.PARTIALLY_PAID if settled else self.status
+
+    # Credit and debit notes.
+
+    def receive_note(self, note_id: str, note_type: NoteType, amount: Money) -> None:
+        self._check_notes_allowed()
+        if note_id in self.notes:
+            msg = f"note {note_id} is already recorded on invoice {self.object_id}"
+            raise CdNoteError(msg, note_id=note_id)
+        self._note_received(note_id=note_id, note_type=note_type, amount=amount)
+
+    @event("CdNoteReceived", topic="paycore.Invoice.CdNoteReceived")
+    def _note_received(self, note_id: str, note_type: str, amount: Money) -> None:
+        self.notes[note_id] = CdNote(note_type, amount)
+
+    def confirm_note(self, note_id: str) -> None:
+        """A note adjusts the outstanding only once confirmed, and never below zero."""
+        self._check_notes_allowed()
+        note = self.notes.get(note_id)
+        if note is None or note.confirmed:
+            state = "already confirmed" if note else "not recorded"
+            msg = f"note {note_id} is {state} on invoice {self.object_id}"
+            raise CdNoteError(msg, note_id=note_id)
+        if note.note_type is NoteType.CREDIT and note.amount > self.outstanding:
+            msg = (
+                f"credit note {note_id} of {note.amount} exceeds the {self.outstanding} "
+                f"outstanding on invoice {self.object_id}"
+            )
+            raise CdNoteExceedsOutstanding(
+                msg, note_id=note_id, amount=str(note.amount), outstanding=str(self.outstanding)
+            )
+        if note.note_type is NoteType.DEBIT:
+            owed = self.owed + note.amount
+        else:
+            owed = self.owed - note.amount
+        fully_paid = self.settled and not self.reserved and self.settled == owed
+        status = _I.PAID if fully_paid else self.status
+        self._note_confirmed(note_id=note_id, status=status)
+
+    @event("CdNoteConfirmed", topic="paycore.Invoice.CdNoteConfirmed")
+    def _note_confirmed(self, note_id: str, status: str) -> None:
+        self.notes[note_id] = attrs.evolve(self.notes[note_id], confirmed=True)
+        self.status = InvoiceStatus(status)
+
+    def _check_notes_allowed(self) -> None:
+        if self.status not in NOTES_ALLOWED:
+            msg = f"invoice {self.object_id} is {self.status}; notes no longer apply to it"
+            raise CdNoteError(msg, invoice=self.object_id, status=str(self.status))

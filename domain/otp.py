@@ -1,0 +1,124 @@
+"""One-time passwords and PINs: formats, and OTP challenges kept only as keyed hashes.
+
+An OTP never enters an event: the application hashes it with its secret key
+(HMAC-SHA256 over the challenge reference and the OTP) and the aggregate keeps the
+hash, the expiry and the number of wrong attempts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import ClassVar
+
+import attrs
+from paycore.domain.errors import (
+    OtpAttemptsExhausted,
+    OtpExpired,
+    OtpFormatError,
+    OtpMismatch,
+    OtpNotRequested,
+    PinFormatError,
+)
+
+OTP_PATTERN = re.compile(r"[0-9]{6}")
+PIN_PATTERN = re.compile(r"[0-9]{4}")
+OTP_LIFETIME = timedelta(minutes=10)
+OTP_MAX_ATTEMPTS = 3
+
+
+def _hidden(_: object) -> str:
+    return "'******'"
+
+
+@attrs.frozen(repr=False)
+class OneTimePassword:
+    """Six digits, as typed by the person. Its repr never shows them."""
+
+    value: str = attrs.field()
+
+    @value.validator
+    def _check(self, _: object, value: str) -> None:
+        if not isinstance(value, str) or not OTP_PATTERN.fullmatch(value):
+            msg = "an OTP is exactly six digits"
+            raise OtpFormatError(msg)
+
+    def __repr__(self) -> str:
+        return "OneTimePassword(******)"
+
+
+@attrs.frozen(repr=False)
+class Pin:
+    """A card PIN: four digits. Passed through to the platform, never recorded."""
+
+    value: str = attrs.field()
+
+    @value.validator
+    def _check(self, _: object, value: str) -> None:
+        if not isinstance(value, str) or not PIN_PATTERN.fullmatch(value):
+            msg = "a card PIN is exactly four digits"
+            raise PinFormatError(msg)
+
+    def __repr__(self) -> str:
+        return "Pin(****)"
+
+
+@attrs.frozen(repr=False)
+class OtpKey:
+    """The application's secret for hashing OTPs. Shared by every instance of one store."""
+
+    secret: bytes
+
+    def digest(self, reference: str, otp: OneTimePassword) -> str:
+        message = f"{reference}:{otp.value}".encode()
+        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
+
+    def __repr__(self) -> str:
+        return "OtpKey(******)"
+
+
+@attrs.frozen
+class OtpChallenge:
+    """An issued OTP as the aggregate keeps it: reference, keyed hash, expiry, attempts."""
+
+    reference: str
+    purpose: str
+    digest: str = attrs.field(repr=False)
+    expires_at: datetime
+    failed_attempts: int = 0
+
+    MAX_ATTEMPTS: ClassVar[int] = OTP_MAX_ATTEMPTS
+
+    @property
+    def attempts_left(self) -> int:
+        return self.MAX_ATTEMPTS - self.failed_attempts
+
+    def check(self, digest: str, now: datetime, record_mismatch: Callable[[], None]) -> None:
+        """Refuses an expired, exhausted or wrong OTP; a wrong one is recorded first."""
+        if now >= self.expires_at:
+            msg = f"the OTP {self.reference} expired at {self.expires_at.isoformat()}"
+            raise OtpExpired(msg, reference=self.reference)
+        if self.attempts_left <= 0:
+            msg = f"the OTP {self.reference} is void after {self.MAX_ATTEMPTS} wrong attempts"
+            raise OtpAttemptsExhausted(msg, reference=self.reference)
+        if not hmac.compare_digest(self.digest, digest):
+            record_mismatch()
+            left = self.attempts_left - 1
+            if left <= 0:
+                msg = (
+                    f"wrong OTP; {self.MAX_ATTEMPTS} wrong attempts made the OTP "
+                    f"{self.reference} void, request a new one"
+                )
+                raise OtpAttemptsExhausted(msg, reference=self.reference)
+            msg = f"wrong OTP; {left} attempt(s) left for {self.reference}"
+            raise OtpMismatch(msg, reference=self.reference, attempts_left=left)
+
+
+def require_challenge(challenge: OtpChallenge | None, what: str) -> OtpChallenge:
+    if challenge is None:
+        msg = f"no OTP has been requested for {what}, or it was already used"
+        raise OtpNotRequested(msg)
+    return challenge

@@ -1,0 +1,207 @@
+"""PurchaseOrder (Bharat Connect B2B), with paycore's lifecycle as a table.
+
+The platform's docs show only ``CREATED``; the lifecycle below is ours
+(ARCHITECTURE.md): DRAFT -> SENT -> the supplier's response, edits bump the
+objectVersion and re-send a sent order, then fulfilment and closing.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import ClassVar
+from uuid import UUID
+
+from eventsourcing.domain import event
+from paycore.domain.aggregate import (
+    Lifecycle,
+    ObjectVersion,
+    PaycoreAggregate,
+    VersionedObject,
+    table,
+)
+from paycore.domain.b2b import DOCUMENT_NUMBER, check_format, id_from
+from paycore.domain.errors import (
+    InvalidArgument,
+    PurchaseOrderIdFormat,
+    PurchaseOrderOverfulfilment,
+    PurchaseOrderTransitionError,
+)
+from paycore.domain.money import Money
+
+#: The docs give no pattern for a PO objectId; we take the invoice's shape, with "PO".
+PO_ID = re.compile(r"PO[A-Za-z0-9]{1,48}")
+
+
+class PurchaseOrderStatus(StrEnum):
+    DRAFT = "DRAFT"
+    SENT = "SENT"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+    RETURNED = "RETURNED"
+    PARTIALLY_FULFILLED = "PARTIALLY_FULFILLED"
+    FULFILLED = "FULFILLED"
+    CLOSED = "CLOSED"
+    CANCELLED = "CANCELLED"
+
+
+class SupplierResponse(StrEnum):
+    ACCEPT = "ACCEPT"
+    REJECT = "REJECT"
+    RETURN = "RETURN"
+
+
+_O = PurchaseOrderStatus
+PO_LIFECYCLE = Lifecycle(
+    name="purchase order",
+    moves=table(
+        {
+            _O.DRAFT: {_O.DRAFT, _O.SENT, _O.CANCELLED},
+            _O.SENT: {_O.SENT, _O.ACCEPTED, _O.REJECTED, _O.RETURNED, _O.CANCELLED},
+            _O.RETURNED: {_O.SENT, _O.CANCELLED},
+            _O.ACCEPTED: {_O.PARTIALLY_FULFILLED, _O.FULFILLED, _O.CANCELLED},
+            _O.PARTIALLY_FULFILLED: {_O.PARTIALLY_FULFILLED, _O.FULFILLED},
+            _O.FULFILLED: {_O.CLOSED},
+        }
+    ),
+    error=PurchaseOrderTransitionError,
+)
+RESPONSE_STATUS = {
+    SupplierResponse.ACCEPT: _O.ACCEPTED,
+    SupplierResponse.REJECT: _O.REJECTED,
+    SupplierResponse.RETURN: _O.RETURNED,
+}
+#: An edit keeps a draft a draft; an order that went out is sent again.
+STATUS_AFTER_EDIT = {_O.DRAFT: _O.DRAFT, _O.SENT: _O.SENT, _O.RETURNED: _O.SENT}
+
+
+class PurchaseOrder(PaycoreAggregate, VersionedObject):
+    TOPIC = "paycore.PurchaseOrder"
+
+    class Event(PaycoreAggregate.Event):
+        TOPIC = "paycore.PurchaseOrder.Event"
+
+    class Created(Event, PaycoreAggregate.Created):
+        TOPIC = "paycore.PurchaseOrder.Created"
+
+    OBJECT_KIND: ClassVar[str] = "purchase order"
+
+    @staticmethod
+    def create_id(object_id: str) -> UUID:
+        return id_from("purchase-order", object_id)
+
+    @staticmethod
+    def check_object_id(object_id: object) -> str:
+        return check_format(object_id, PO_ID, PurchaseOrderIdFormat, "purchase order objectId")
+
+    @staticmethod
+    def check_number(number: object) -> str:
+        return check_format(number, DOCUMENT_NUMBER, InvalidArgument, "buyer PO number")
+
+    @event("Drafted", topic="paycore.PurchaseOrder.Drafted")
+    def __init__(
+        self,
+        object_id: str,
+        buyer_po_number: str,
+        subject: str,
+        total: Money,
+        buyer_b2b_id: str,
+        supplier_b2b_id: str,
+    ) -> None:
+        self.object_id = object_id
+        self.buyer_po_number = buyer_po_number
+        self.subject = subject
+        self.total = total
+        self.buyer_b2b_id = buyer_b2b_id
+        self.supplier_b2b_id = supplier_b2b_id
+        self.object_version = 1
+        self.status = PurchaseOrderStatus.DRAFT
+        self.fulfilled = Money.ZERO
+
+    @property
+    def unfulfilled(self) -> Money:
+        return self.total - self.fulfilled
+
+    def _move(self, status: PurchaseOrderStatus) -> None:
+        PO_LIFECYCLE.check(self.status, status, purchase_order=self.object_id)
+
+    def send(self, version: ObjectVersion | None) -> None:
+        self._move(_O.SENT)
+        self._status_changed(
+            status=_O.SENT, remarks="", object_version=self.next_object_version(version)
+        )
+
+    def edit(self, subject: str, total: Money, version: ObjectVersion | None) -> None:
+        after = STATUS_AFTER_EDIT.get(self.status)
+        if after is None:
+            editable = sorted(STATUS_AFTER_EDIT)
+            msg = (
+                f"a purchase order in {self.status} cannot be edited; "
+                f"allowed from: {', '.join(editable)}"
+            )
+            raise PurchaseOrderTransitionError(
+                msg, status=str(self.status), attempted="edit", allowed=editable
+            )
+        self._edited(
+            subject=subject,
+            total=total,
+            status=after,
+            object_version=self.next_object_version(version),
+        )
+
+    @event("Edited", topic="paycore.PurchaseOrder.Edited")
+    def _edited(self, subject: str, total: Money, status: str, object_version: int) -> None:
+        self.subject = subject
+        self.total = total
+        self.status = PurchaseOrderStatus(status)
+        self.object_version = object_version
+
+    def record_response(
+        self, response: SupplierResponse, remarks: str, version: ObjectVersion | None
+    ) -> None:
+        status = RESPONSE_STATUS[response]
+        self._move(status)
+        self._status_changed(
+            status=status, remarks=remarks, object_version=self.next_object_version(version)
+        )
+
+    def cancel(self, remarks: str, version: ObjectVersion | None) -> None:
+        self._move(_O.CANCELLED)
+        self._status_changed(
+            status=_O.CANCELLED,
+            remarks=remarks,
+            object_version=self.next_object_version(version),
+        )
+
+    def close(self, version: ObjectVersion | None) -> None:
+        self._move(_O.CLOSED)
+        self._status_changed(
+            status=_O.CLOSED, remarks="", object_version=self.next_object_version(version)
+        )
+
+    @event("StatusChanged", topic="paycore.PurchaseOrder.StatusChanged")
+    def _status_changed(self, status: str, remarks: str, object_version: int) -> None:
+        self.status = PurchaseOrderStatus(status)
+        self.object_version = object_version
+
+    def record_fulfilment(self, value: Money) -> None:
+        """Goods or services worth ``value`` arrived; never more than was ordered."""
+        if value > self.unfulfilled:
+            msg = (
+                f"{value} is more than the {self.unfulfilled} still unfulfilled on "
+                f"purchase order {self.object_id}"
+            )
+            raise PurchaseOrderOverfulfilment(
+                msg,
+                purchase_order=self.object_id,
+                value=str(value),
+                unfulfilled=str(self.unfulfilled),
+            )
+        status = _O.FULFILLED if value == self.unfulfilled else _O.PARTIALLY_FULFILLED
+        self._move(status)
+        self._fulfilment_recorded(value=value, status=status)
+
+    @event("FulfilmentRecorded", topic="paycore.PurchaseOrder.FulfilmentRecorded")
+    def _fulfilment_recorded(self, value: Money, status: str) -> None:
+        self.fulfilled += value
+        self.status = PurchaseOrderStatus(status)

@@ -1,0 +1,79 @@
+"""Which event store an application uses, from one URL.
+
+``memory://``, ``sqlite:///relative.db`` or ``sqlite:////absolute/path.db``, and
+``postgresql://user[:password]@host[:port]/database?schema=name``. Only strings are
+produced here: the eventsourcing library opens the store itself.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from paycore.domain.errors import ConfigurationError
+
+URL_VARIABLE = "PAYCORE_DATABASE_URL"
+DEFAULT_URL = "sqlite:///paycore.db"
+
+#: Query parameters of a PostgreSQL URL and the library settings they become.
+POSTGRES_OPTIONS = {
+    "schema": "POSTGRES_SCHEMA",
+    "pool_size": "POSTGRES_POOL_SIZE",
+    "max_overflow": "POSTGRES_MAX_OVERFLOW",
+    "lock_timeout": "POSTGRES_LOCK_TIMEOUT",
+    "connect_timeout": "POSTGRES_CONNECT_TIMEOUT",
+}
+
+
+def store_env(url: str) -> dict[str, str]:
+    """The eventsourcing settings for the store at ``url``."""
+    if not isinstance(url, str):
+        msg = f"a database URL is a string, not {type(url).__name__}"
+        raise ConfigurationError(msg)
+    scheme = url.partition("://")[0]
+    if url == "memory://":
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    if scheme == "sqlite" and url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": unquote(url[len("sqlite:///") :]),
+            "SQLITE_LOCK_TIMEOUT": "30",
+        }
+    if scheme in ("postgresql", "postgres"):
+        return _postgres_env(url)
+    msg = (
+        f"cannot use the database URL {_redacted(url)!r}; use memory://, "
+        "sqlite:///path/to/file.db or postgresql://user@host:port/db?schema=name"
+    )
+    raise ConfigurationError(msg)
+
+
+def _postgres_env(url: str) -> dict[str, str]:
+    parts = urlsplit(url)
+    database = parts.path.lstrip("/")
+    if not parts.hostname or not database:
+        msg = f"a PostgreSQL URL names a host and a database: {_redacted(url)!r}"
+        raise ConfigurationError(msg)
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_HOST": parts.hostname,
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_DBNAME": unquote(database),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_LOCK_TIMEOUT": "5",
+        "POSTGRES_POOL_SIZE": "5",
+    }
+    for name, values in parse_qs(parts.query).items():
+        if name not in POSTGRES_OPTIONS:
+            msg = f"unknown PostgreSQL URL option {name!r}; known: {sorted(POSTGRES_OPTIONS)}"
+            raise ConfigurationError(msg)
+        env[POSTGRES_OPTIONS[name]] = values[-1]
+    return env
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password, fit for an error message."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
