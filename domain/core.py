@@ -12,7 +12,7 @@ import os
 import random
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, TypeVar
 from uuid import UUID, uuid4
@@ -129,7 +129,7 @@ class _Unit:
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         if aggregate_id not in self.aggregates:
             try:
-                aggregate = self.app.repository.get(aggregate_id)
+                aggregate: Any = self.app.repository.get(aggregate_id)
             except AggregateNotFoundError:
                 return None
             if not isinstance(aggregate, cls):
@@ -211,7 +211,7 @@ class PaymentsCore(Application[UUID]):
     def _run(
         self,
         command: str,
-        arguments: dict[str, Any],
+        arguments: Mapping[str, object],
         action: Callable[[_Unit], R],
         context: CommandContext | None,
         idempotency_key: str | None = None,
@@ -281,6 +281,7 @@ class PaymentsCore(Application[UUID]):
         if version is not None and (not isinstance(version, int) or version < 1):
             msg = f"a version is a whole number from 1, not {version!r}"
             raise InvalidArgument(msg, version=repr(version))
+        aggregate: Any
         try:
             aggregate = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
@@ -327,7 +328,7 @@ class PaymentsCore(Application[UUID]):
         context: CommandContext | None = None,
         idempotency_key: str | None = None,
     ) -> UUID:
-        args = {
+        args: dict[str, Any] = {
             "company_id": _text(company_id, "company_id", 100),
             "company_name": _text(company_name, "company_name", 256),
             "account_title": _text(account_title, "account_title", 256),
@@ -352,17 +353,13 @@ class PaymentsCore(Application[UUID]):
         idempotency_key: str | None = None,
     ) -> str:
         account_id = _uuid(account_id, "account_id")
-        args = {
-            "account_id": account_id,
-            "kind": _choice(CardKind, kind, "kind"),
-            "form": _choice(CardForm, form, "form"),
-            "initial_load": Money.of(initial_load),
-        }
+        card_kind, card_form = _choice(CardKind, kind, "kind"), _choice(CardForm, form, "form")
+        load = Money.of(initial_load)
+        args = {"account_id": account_id, "kind": card_kind, "form": card_form, "load": load}
         card_id = str(self.ids())
 
         def action(unit: _Unit) -> str:
-            account = unit.get(CardAccount, account_id)
-            account.issue_card(card_id, args["kind"], args["form"], args["initial_load"])
+            unit.get(CardAccount, account_id).issue_card(card_id, card_kind, card_form, load)
             return card_id
 
         return self._run("issue_card", args, action, context, idempotency_key)
@@ -397,18 +394,15 @@ class PaymentsCore(Application[UUID]):
         idempotency_key: str | None = None,
     ) -> str:
         """Credits a card; returns the load's client reference (uniqueReferenceNumber)."""
-        args = {
-            "account_id": _uuid(account_id, "account_id"),
-            "card_id": _text(card_id, "card_id", 64),
-            "amount": Money.positive(amount),
-            "reference": _optional_text(reference, "reference", 64),
-        }
-        reference = args["reference"] or f"LD{self.ids().hex}"
+        account_id, card_id = _uuid(account_id, "account_id"), _text(card_id, "card_id", 64)
+        money = Money.positive(amount)
+        given = _optional_text(reference, "reference", 64)
+        args = {"account_id": account_id, "card_id": card_id, "amount": money, "ref": given}
+        client_reference = given or f"LD{self.ids().hex}"
 
         def action(unit: _Unit) -> str:
-            account = unit.get(CardAccount, args["account_id"])
-            account.load(args["card_id"], args["amount"], reference)
-            return reference
+            unit.get(CardAccount, account_id).load(card_id, money, client_reference)
+            return client_reference
 
         return self._run("load_card", args, action, context, idempotency_key)
 
@@ -425,24 +419,21 @@ class PaymentsCore(Application[UUID]):
         idempotency_key: str | None = None,
     ) -> None:
         """A card transaction the platform reports; refused beyond balance, channel or limits."""
+        account_id, card_id = _uuid(account_id, "account_id"), _text(card_id, "card_id", 64)
+        money, via = Money.positive(amount), _choice(Channel, channel, "channel")
+        transaction_id = _text(transaction_id, "transaction_id", 64)
+        at = _aware(occurred_at, "occurred_at")
         args = {
-            "account_id": _uuid(account_id, "account_id"),
-            "card_id": _text(card_id, "card_id", 64),
-            "amount": Money.positive(amount),
-            "channel": _choice(Channel, channel, "channel"),
-            "transaction_id": _text(transaction_id, "transaction_id", 64),
-            "occurred_at": _aware(occurred_at, "occurred_at"),
+            "account_id": account_id,
+            "card_id": card_id,
+            "amount": money,
+            "channel": via,
+            "transaction_id": transaction_id,
+            "occurred_at": at,
         }
 
         def action(unit: _Unit) -> None:
-            account = unit.get(CardAccount, args["account_id"])
-            account.spend(
-                args["card_id"],
-                args["amount"],
-                args["channel"],
-                args["transaction_id"],
-                args["occurred_at"],
-            )
+            unit.get(CardAccount, account_id).spend(card_id, money, via, transaction_id, at)
 
         self._run("record_card_spend", args, action, context, idempotency_key)
 
@@ -580,14 +571,12 @@ class PaymentsCore(Application[UUID]):
         idempotency_key: str | None = None,
     ) -> str:
         """Blocks the card and moves its balance to a new card; returns the new card's id."""
-        args = {
-            "account_id": _uuid(account_id, "account_id"),
-            "card_id": _text(card_id, "card_id", 64),
-        }
+        account_id, card_id = _uuid(account_id, "account_id"), _text(card_id, "card_id", 64)
+        args = {"account_id": account_id, "card_id": card_id}
         new_card_id = str(self.ids())
 
         def action(unit: _Unit) -> str:
-            unit.get(CardAccount, args["account_id"]).replace(args["card_id"], new_card_id)
+            unit.get(CardAccount, account_id).replace(card_id, new_card_id)
             return new_card_id
 
         return self._run("replace_card", args, action, context, idempotency_key)
@@ -608,7 +597,7 @@ class PaymentsCore(Application[UUID]):
         idempotency_key: str | None = None,
     ) -> UUID:
         """Records an invoice a supplier raised; its id follows from its objectId."""
-        args = {
+        args: dict[str, Any] = {
             "object_id": Invoice.check_object_id(object_id),
             "supplier_invoice_number": Invoice.check_number(supplier_invoice_number),
             "total": Money.positive(total),
@@ -692,16 +681,12 @@ class PaymentsCore(Application[UUID]):
         idempotency_key: str | None = None,
     ) -> None:
         """A credit or debit note against an invoice; it counts once confirmed."""
-        args = {
-            "invoice_id": _uuid(invoice_id, "invoice_id"),
-            "note_id": _text(note_id, "note_id", 64),
-            "note_type": _choice(NoteType, note_type, "note_type"),
-            "amount": Money.positive(amount),
-        }
+        invoice_id, note_id = _uuid(invoice_id, "invoice_id"), _text(note_id, "note_id", 64)
+        kind, money = _choice(NoteType, note_type, "note_type"), Money.positive(amount)
+        args = {"invoice_id": invoice_id, "note_id": note_id, "type": kind, "amount": money}
 
         def action(unit: _Unit) -> None:
-            invoice = unit.get(Invoice, args["invoice_id"])
-            invoice.receive_note(args["note_id"], args["note_type"], args["amount"])
+            unit.get(Invoice, invoice_id).receive_note(note_id, kind, money)
 
         self._run("receive_cd_note", args, action, context, idempotency_key)
 
@@ -713,13 +698,11 @@ class PaymentsCore(Application[UUID]):
         context: CommandContext | None = None,
         idempotency_key: str | None = None,
     ) -> None:
-        args = {
-            "invoice_id": _uuid(invoice_id, "invoice_id"),
-            "note_id": _text(note_id, "note_id", 64),
-        }
+        invoice_id, note_id = _uuid(invoice_id, "invoice_id"), _text(note_id, "note_id", 64)
+        args = {"invoice_id": invoice_id, "note_id": note_id}
 
         def action(unit: _Unit) -> None:
-            unit.get(Invoice, args["invoice_id"]).confirm_note(args["note_id"])
+            unit.get(Invoice, invoice_id).confirm_note(note_id)
 
         self._run("confirm_cd_note", args, action, context, idempotency_key)
 
@@ -739,19 +722,16 @@ class PaymentsCore(Application[UUID]):
         if isinstance(invoice_ids, (str, bytes)) or not isinstance(invoice_ids, Sequence):
             msg = "invoice_ids is a list of invoice ids"
             raise InvalidArgument(msg, argument="invoice_ids")
-        args = {
-            "invoice_ids": [_uuid(i, "invoice_ids[]") for i in invoice_ids],
-            "payment_type": check_payment_type(_text(payment_type, "payment_type", 40)),
-            "amount": None if amount is None else Money.positive(amount),
-            "remarks": _text(remarks, "remarks", 100, allow_empty=True),
-        }
+        ids = [_uuid(i, "invoice_ids[]") for i in invoice_ids]
+        kind = check_payment_type(_text(payment_type, "payment_type", 40))
+        money = None if amount is None else Money.positive(amount)
+        remarks = _text(remarks, "remarks", 100, allow_empty=True)
+        args = {"invoice_ids": ids, "type": kind, "amount": money, "remarks": remarks}
         payment_id = self.ids()
 
         def action(unit: _Unit) -> UUID:
-            invoices = [unit.get(Invoice, i) for i in args["invoice_ids"]]
-            payment = Payment.initiate(
-                payment_id, args["payment_type"], invoices, args["amount"], args["remarks"]
-            )
+            invoices = [unit.get(Invoice, i) for i in ids]
+            payment = Payment.initiate(payment_id, kind, invoices, money, remarks)
             return unit.create(payment).id
 
         return self._run("initiate_payment", args, action, context, idempotency_key)
@@ -795,10 +775,11 @@ class PaymentsCore(Application[UUID]):
         idempotency_key: str | None = None,
     ) -> str:
         """Marks the payment as sent to the platform; returns its client reference."""
-        args = {"payment_id": _uuid(payment_id, "payment_id")}
+        payment_id = _uuid(payment_id, "payment_id")
+        args = {"payment_id": payment_id}
 
         def action(unit: _Unit) -> str:
-            payment = unit.get(Payment, args["payment_id"])
+            payment = unit.get(Payment, payment_id)
             payment.submit()
             return payment.object_id
 
@@ -813,12 +794,12 @@ class PaymentsCore(Application[UUID]):
         idempotency_key: str | None = None,
     ) -> None:
         """The platform paid: the reservations on the invoices become settled payments."""
-        args = {"payment_id": _uuid(payment_id, "payment_id"), "utr": _text(utr, "utr", 50)}
+        payment_id, utr = _uuid(payment_id, "payment_id"), _text(utr, "utr", 50)
+        args = {"payment_id": payment_id, "utr": utr}
 
         def action(unit: _Unit) -> None:
-            payment = unit.get(Payment, args["payment_id"])
-            invoices = [unit.get(Invoice, i) for i in payment.invoice_ids]
-            payments.succeed(payment, invoices, args["utr"])
+            payment = unit.get(Payment, payment_id)
+            payments.succeed(payment, [unit.get(Invoice, i) for i in payment.invoice_ids], utr)
 
         self._run("record_payment_success", args, action, context, idempotency_key)
 
@@ -831,15 +812,12 @@ class PaymentsCore(Application[UUID]):
         idempotency_key: str | None = None,
     ) -> None:
         """The payment failed or is abandoned; any reservation is released."""
-        args = {
-            "payment_id": _uuid(payment_id, "payment_id"),
-            "reason": _text(reason, "reason", 200),
-        }
+        payment_id, reason = _uuid(payment_id, "payment_id"), _text(reason, "reason", 200)
+        args = {"payment_id": payment_id, "reason": reason}
 
         def action(unit: _Unit) -> None:
-            payment = unit.get(Payment, args["payment_id"])
-            invoices = [unit.get(Invoice, i) for i in payment.invoice_ids]
-            payments.fail(payment, invoices, args["reason"])
+            payment = unit.get(Payment, payment_id)
+            payments.fail(payment, [unit.get(Invoice, i) for i in payment.invoice_ids], reason)
 
         self._run("record_payment_failure", args, action, context, idempotency_key)
 
@@ -869,7 +847,7 @@ class PaymentsCore(Application[UUID]):
         context: CommandContext | None = None,
         idempotency_key: str | None = None,
     ) -> UUID:
-        args = {
+        args: dict[str, Any] = {
             "object_id": PurchaseOrder.check_object_id(object_id),
             "buyer_po_number": PurchaseOrder.check_number(buyer_po_number),
             "subject": _text(subject, "subject", 200),
@@ -945,11 +923,11 @@ class PaymentsCore(Application[UUID]):
         context: CommandContext | None = None,
         idempotency_key: str | None = None,
     ) -> None:
-        args = {"po_id": _uuid(po_id, "po_id"), "value": Money.positive(value)}
+        po_id, money = _uuid(po_id, "po_id"), Money.positive(value)
         self._run(
             "record_po_fulfilment",
-            args,
-            lambda unit: unit.get(PurchaseOrder, args["po_id"]).record_fulfilment(args["value"]),
+            {"po_id": po_id, "value": money},
+            lambda unit: unit.get(PurchaseOrder, po_id).record_fulfilment(money),
             context,
             idempotency_key,
         )

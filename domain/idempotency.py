@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +19,7 @@ from paycore.domain.b2b import id_from
 from paycore.domain.errors import IdempotencyConflict, PaycoreError
 
 
-def fingerprint(command: str, arguments: dict[str, Any]) -> str:
+def fingerprint(command: str, arguments: Mapping[str, object]) -> str:
     """A digest of the command and its validated arguments (no secrets are passed here)."""
     canonical = json.dumps([command, arguments], sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()

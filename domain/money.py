@@ -80,7 +80,7 @@ class Money:
     @classmethod
     def positive(cls, value: object, *, minimum: Money | None = None) -> Money:
         """An amount that must be above zero (and at least ``minimum`` if given)."""
-        money = value if isinstance(value, Money) else cls(value)  # type: ignore[arg-type]
+        money = value if isinstance(value, Money) else cls(value)
         if money.amount == 0:
             msg = "the amount must be greater than zero"
             raise MoneySignError(msg, amount=str(money))
@@ -92,7 +92,7 @@ class Money:
     @classmethod
     def of(cls, value: object) -> Money:
         """Accepts a Money as it is, or reads an amount."""
-        return value if isinstance(value, Money) else cls(value)  # type: ignore[arg-type]
+        return value if isinstance(value, Money) else cls(value)
 
     def __add__(self, other: Money) -> Money:
         return Money(self.amount + other.amount)

@@ -1,0 +1,126 @@
+"""Shared fixtures: the three stores every domain test runs on, and hypothesis profiles.
+
+PostgreSQL tests create their own schema and drop it afterwards. With ``CI=true`` an
+unreachable server fails them; elsewhere they skip, saying why.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from paycore.domain.core import PaymentsCore
+
+POSTGRES_DSN = os.environ.get("PAYCORE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+settings.register_profile(
+    "ci",
+    max_examples=200,
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "dev",
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "long",
+    max_examples=2000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))
+
+
+def postgres_available() -> str | None:
+    """None when the server answers, else the reason it does not."""
+    import psycopg
+
+    try:
+        with psycopg.connect(POSTGRES_DSN, connect_timeout=3):
+            return None
+    except psycopg.Error as error:
+        return f"PostgreSQL at {POSTGRES_DSN} is unreachable: {error}"
+
+
+def require_postgres() -> None:
+    reason = postgres_available()
+    if reason is None:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (PostgreSQL tests are required when CI=true)")
+    pytest.skip(reason)
+
+
+class PostgresSchema:
+    """A schema of its own for one test, dropped afterwards."""
+
+    def __init__(self) -> None:
+        self.name = f"paycore_test_{uuid.uuid4().hex[:12]}"
+
+    @property
+    def url(self) -> str:
+        return f"{POSTGRES_DSN}?schema={self.name}"
+
+    def __enter__(self) -> PostgresSchema:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{self.name}"')
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE')
+
+
+@pytest.fixture
+def postgres_schema() -> Iterator[PostgresSchema]:
+    require_postgres()
+    with PostgresSchema() as schema:
+        yield schema
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh, empty store of each kind."""
+    if request.param == "memory":
+        yield "memory://"
+    elif request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'paycore.db'}"
+    else:
+        require_postgres()
+        with PostgresSchema() as schema:
+            yield schema.url
+
+
+@pytest.fixture
+def make_core(store_url: str) -> Iterator[Callable[..., PaymentsCore]]:
+    """Builds PaymentsCore instances on the test's store; closes them afterwards."""
+    cores: list[PaymentsCore] = []
+
+    def make(**kwargs: object) -> PaymentsCore:
+        core = PaymentsCore(store_url, otp_key=b"test-otp-key", **kwargs)  # type: ignore[arg-type]
+        cores.append(core)
+        return core
+
+    yield make
+    for core in cores:
+        core.close()
+
+
+@pytest.fixture
+def core(make_core: Callable[..., PaymentsCore]) -> PaymentsCore:
+    return make_core()
