@@ -85,7 +85,10 @@ class Sandbox:
         host, port = self._server.server_address[:2]
         self.url = f"http://{host!s}:{port}"
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="sandbox-http", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="sandbox-http",
+            daemon=True,
         )
 
     def __repr__(self) -> str:
@@ -120,6 +123,11 @@ class Sandbox:
         """Make every issued token stale, as if its lifetime had passed."""
         with self._auth_lock:
             self._tokens.clear()
+
+    def issued_tokens(self) -> list[str]:
+        """The tokens currently valid: for tests that check that none leaks."""
+        with self._auth_lock:
+            return list(self._tokens)
 
     @property
     def locked_out(self) -> bool:
@@ -245,6 +253,8 @@ def _json_default(value: object) -> Any:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    #: buffer the answer so headers and body leave in one segment (no Nagle stall)
+    wbufsize = 1 << 16
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("sandbox: " + format, *args)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import shutil
 import subprocess
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from paycore.adapters.enkash import crypto
 from paycore.adapters.enkash.errors import PayloadCryptoError
 
@@ -36,8 +37,6 @@ def _openssl(args: list[str], data: str) -> str:
 
 
 def test_key_is_first_16_bytes_of_sha256_of_the_secret() -> None:
-    import hashlib
-
     assert crypto.derive_key(SECRET) == hashlib.sha256(SECRET.encode()).digest()[:16]
     assert len(crypto.derive_key(SECRET)) == 16
 
@@ -67,8 +66,6 @@ def test_decrypt_inverts_encrypt_for_any_text(secret: str, plaintext: str) -> No
 
 
 def test_ciphertext_is_padded_whole_blocks_in_standard_base64() -> None:
-    import base64
-
     raw = base64.b64decode(crypto.encrypt(SECRET, "exactly16bytes!!"), validate=True)
     assert len(raw) == 32  # a full block of padding after a whole block
 

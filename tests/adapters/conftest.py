@@ -1,0 +1,35 @@
+"""Fixtures for the adapter tests: a sandbox on loopback, a client of it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from enkash_builders import HANG, READ_TIMEOUT, WebhookReceiver
+from paycore.adapters.enkash import EnkashClient
+from paycore.adapters.sandbox import Sandbox, SandboxSettings, run_sandbox
+
+
+@pytest.fixture
+def sandbox_settings() -> SandboxSettings:
+    return SandboxSettings(hang_seconds=HANG)
+
+
+@pytest.fixture
+def sandbox(sandbox_settings: SandboxSettings) -> Iterator[Sandbox]:
+    with run_sandbox(sandbox_settings) as running:
+        yield running
+
+
+@pytest.fixture
+def client(sandbox: Sandbox) -> Iterator[EnkashClient]:
+    config = sandbox.client_config(read_timeout=READ_TIMEOUT, backoff_base=0.0)
+    with EnkashClient(config) as enkash:
+        yield enkash
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
