@@ -59,6 +59,11 @@ def recording(audit: Audit) -> Iterator[Audit]:
         _current_audit.reset(token)
 
 
+def current_audit() -> Audit | None:
+    """The audit of the command being recorded, if any."""
+    return _current_audit.get()
+
+
 def _audit_fields() -> dict[str, Any]:
     audit = _current_audit.get()
     if audit is None:

@@ -26,6 +26,7 @@ from paycore.domain.aggregate import (
     ObjectVersion,
     PaycoreAggregate,
     Source,
+    current_audit,
     recording,
 )
 from paycore.domain.b2b import check_remarks
@@ -229,7 +230,7 @@ class PaymentsCore(Application[UUID]):
                 source=context.source,
                 correlation_id=correlation_id,
                 causation_id=context.causation_id or correlation_id,
-                recorded_at=self._now(),
+                recorded_at=self._read_clock(),
             )
             try:
                 with recording(audit):
@@ -268,6 +269,11 @@ class PaymentsCore(Application[UUID]):
         return result
 
     def _now(self) -> datetime:
+        """One instant per command attempt: the time its events are recorded at."""
+        audit = current_audit()
+        return audit.recorded_at if audit is not None else self._read_clock()
+
+    def _read_clock(self) -> datetime:
         now = self.clock()
         if now.tzinfo is None:
             msg = "the clock must return timezone-aware datetimes"

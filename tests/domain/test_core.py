@@ -1,0 +1,327 @@
+"""PaymentsCore as an application: idempotency, retries, versions, snapshots, the URL."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from paycore.domain.aggregate import Source
+from paycore.domain.card_account import CardAccount
+from paycore.domain.core import CommandContext, PaymentsCore
+from paycore.domain.errors import (
+    ConcurrencyConflict,
+    ConfigurationError,
+    GiftCardReload,
+    IdempotencyConflict,
+    InvalidArgument,
+    NotFound,
+)
+from paycore.domain.invoice import Invoice
+from paycore.domain.store import store_env
+
+INVOICE = "INV" + "0" * 29 + "001"
+
+
+def written(core: PaymentsCore) -> int:
+    return core.recorder.max_notification_id() or 0
+
+
+def accepted_invoice(core: PaymentsCore, total: str = "1000.00", object_id: str = INVOICE) -> UUID:
+    invoice_id = core.receive_invoice(
+        object_id, "SUP-1", total, buyer_b2b_id="buyer", supplier_b2b_id="supplier"
+    )
+    core.respond_to_invoice(invoice_id, "ACCEPT", "ok")
+    return invoice_id
+
+
+def prepaid_card(core: PaymentsCore) -> tuple[UUID, str]:
+    account_id = core.open_card_account("CO1", "Acme Ltd", "Travel", "CORPORATE")
+    card_id = core.issue_card(account_id, "PREPAID")
+    core.activate_card(account_id, card_id, kyc_completed=True, terms_accepted=True)
+    return account_id, card_id
+
+
+# Idempotency keys.
+
+
+def test_same_idempotency_key_and_arguments_return_the_original_outcome_and_write_nothing(
+    core: PaymentsCore,
+) -> None:
+    account_id, card_id = prepaid_card(core)
+    first = core.load_card(account_id, card_id, "250.00", idempotency_key="load-1")
+    before = written(core)
+
+    again = core.load_card(account_id, card_id, "250.00", idempotency_key="load-1")
+
+    assert again == first
+    assert written(core) == before
+    assert core.get_card_account(account_id).card(card_id).balance.amount == 250
+
+
+def test_same_idempotency_key_returns_the_original_refusal_even_after_state_changed(
+    core: PaymentsCore,
+) -> None:
+    account_id = core.open_card_account("CO1", "Acme Ltd", "Gifts", "GIFT")
+    gift_card = core.issue_card(account_id, "GIFT", initial_load="100")
+    with pytest.raises(GiftCardReload):
+        core.load_card(account_id, gift_card, "10", idempotency_key="gift-load")
+    before = written(core)
+
+    with pytest.raises(GiftCardReload) as again:
+        core.load_card(account_id, gift_card, "10", idempotency_key="gift-load")
+
+    assert again.value.code == "GIFT_CARD_RELOAD"
+    assert written(core) == before
+
+
+def test_same_idempotency_key_with_other_arguments_is_an_idempotency_conflict(
+    core: PaymentsCore,
+) -> None:
+    account_id, card_id = prepaid_card(core)
+    core.load_card(account_id, card_id, "250.00", idempotency_key="load-1")
+    before = written(core)
+
+    with pytest.raises(IdempotencyConflict) as conflict:
+        core.load_card(account_id, card_id, "251.00", idempotency_key="load-1")
+
+    assert conflict.value.code == "IDEMPOTENCY_CONFLICT"
+    assert written(core) == before
+
+
+def test_idempotent_create_returns_the_same_aggregate(core: PaymentsCore) -> None:
+    first = core.open_card_account("CO1", "Acme", "Main", "CORPORATE", idempotency_key="open")
+    second = core.open_card_account("CO1", "Acme", "Main", "CORPORATE", idempotency_key="open")
+    assert first == second
+    assert core.get_card_account(first).version == 1
+
+
+def test_idempotency_key_must_be_text(core: PaymentsCore) -> None:
+    with pytest.raises(InvalidArgument):
+        core.open_card_account("CO1", "Acme", "Main", "CORPORATE", idempotency_key=42)  # type: ignore[arg-type]
+
+
+# Optimistic concurrency.
+
+
+class InterferingReads:
+    """Lets another writer in right after a command has read ``target``, ``times`` times."""
+
+    def __init__(self, core: PaymentsCore, target: UUID, interfere: Callable[[], None]) -> None:
+        self.target, self.interfere, self.times = target, interfere, 0
+        self.busy = False
+        self.read = core.repository.get
+        core.repository.get = self.get  # type: ignore[method-assign]
+
+    def get(self, aggregate_id: UUID, *args: Any, **kwargs: Any) -> Any:
+        aggregate = self.read(aggregate_id, *args, **kwargs)
+        if aggregate_id == self.target and self.times and not self.busy:
+            self.times -= 1
+            self.busy = True
+            try:
+                self.interfere()
+            finally:
+                self.busy = False
+        return aggregate
+
+
+def start_payment(core: PaymentsCore, invoice_id: UUID, amount: str) -> tuple[UUID, str]:
+    payment_id = core.initiate_payment([invoice_id], amount=amount)
+    return payment_id, core.request_payment_otp(payment_id).otp
+
+
+def test_a_conflicting_concurrent_write_makes_the_command_run_again(core: PaymentsCore) -> None:
+    invoice_id = accepted_invoice(core, "1000.00")
+    first, first_otp = start_payment(core, invoice_id, "300.00")
+    second, second_otp = start_payment(core, invoice_id, "400.00")
+    reads = InterferingReads(core, invoice_id, lambda: core.authorise_payment(second, second_otp))
+    reads.times = 1
+
+    core.authorise_payment(first, first_otp)
+
+    assert reads.times == 0, "the other writer went first"
+    invoice = core.get_invoice(invoice_id)
+    assert set(invoice.reservations) == {str(first), str(second)}
+    assert invoice.outstanding.amount == 300
+
+
+def test_conflicts_beyond_the_retry_budget_are_a_concurrency_conflict(core: PaymentsCore) -> None:
+    invoice_id = accepted_invoice(core, "100000.00")
+    payment_id, otp = start_payment(core, invoice_id, "10.00")
+    notes = itertools.count()
+    reads = InterferingReads(
+        core,
+        invoice_id,
+        lambda: core.receive_cd_note(invoice_id, f"N{next(notes)}", "DEBIT", "1.00"),
+    )
+    reads.times = PaymentsCore.max_attempts
+
+    with pytest.raises(ConcurrencyConflict) as conflict:
+        core.authorise_payment(payment_id, otp)
+
+    assert conflict.value.code == "CONCURRENCY_CONFLICT"
+    assert core.get_payment(payment_id).status == "OTP_SENT"
+    assert core.get_invoice(invoice_id).reservations == {}
+    assert len(core.get_invoice(invoice_id).notes) == PaymentsCore.max_attempts
+
+
+# Reading aggregates, past versions and snapshots.
+
+
+def test_an_aggregate_can_be_read_as_of_an_earlier_version(core: PaymentsCore) -> None:
+    invoice_id = accepted_invoice(core)
+    core.receive_cd_note(invoice_id, "CN1", "CREDIT", "100.00")
+    core.confirm_cd_note(invoice_id, "CN1")
+
+    assert core.get_invoice(invoice_id, version=1).status == "CREATED"
+    assert core.get_invoice(invoice_id, version=2).status == "ACCEPTED"
+    assert core.get_invoice(invoice_id, version=3).outstanding.amount == 1000
+    assert core.get_invoice(invoice_id).outstanding.amount == 900
+    with pytest.raises(NotFound):
+        core.get_invoice(invoice_id, version=5)
+
+
+def test_reading_the_wrong_kind_of_aggregate_is_not_found(core: PaymentsCore) -> None:
+    invoice_id = accepted_invoice(core)
+    with pytest.raises(NotFound) as missing:
+        core.get_payment(invoice_id)
+    assert missing.value.code == "NOT_FOUND"
+
+
+class FrequentSnapshots(PaymentsCore):
+    snapshotting_intervals = {CardAccount: 3, Invoice: 2}  # noqa: RUF012
+
+
+def replayed_from_events(core: PaymentsCore, aggregate_id: UUID) -> Any:
+    aggregate = None
+    for event in core.events.get(aggregate_id):
+        aggregate = event.mutate(aggregate)  # type: ignore[attr-defined]
+    return aggregate
+
+
+def test_rebuilding_from_a_snapshot_equals_rebuilding_from_events(store_url: str) -> None:
+    core = FrequentSnapshots(store_url, otp_key=b"k")
+    try:
+        account_id, card_id = prepaid_card(core)
+        for amount in ("10.00", "20.50", "30.25", "40.00"):
+            core.load_card(account_id, card_id, amount)
+        core.lock_card(account_id, card_id, "lost?")
+        invoice_id = accepted_invoice(core)
+        core.receive_cd_note(invoice_id, "CN1", "CREDIT", "100.00")
+
+        assert core.snapshots is not None
+        assert list(core.snapshots.get(account_id)), "a snapshot was taken"
+        for aggregate_id in (account_id, invoice_id):
+            assert core.repository.get(aggregate_id) == replayed_from_events(core, aggregate_id)
+    finally:
+        core.close()
+
+
+# Audit metadata on every event.
+
+
+def test_every_event_of_one_command_carries_the_callers_context(core: PaymentsCore) -> None:
+    invoice_id = accepted_invoice(core)
+    payment_id, otp = start_payment(core, invoice_id, "100.00")
+    context = CommandContext(actor="alice", source="api", correlation_id="corr-1")
+
+    core.authorise_payment(payment_id, otp, context=context)
+
+    events = [e for i in (invoice_id, payment_id) for e in core.events.get(i)]
+    authorising = [e for e in events if getattr(e, "correlation_id", "") == "corr-1"]
+    assert {type(e).__name__ for e in authorising} == {"Authorised", "PaymentReserved"}
+    for event in authorising:
+        assert (event.actor, event.source, event.causation_id) == ("alice", "api", "corr-1")  # type: ignore[attr-defined]
+
+
+def test_injected_clock_and_ids_make_the_event_stream_reproducible() -> None:
+    def run() -> list[tuple[str, bytes]]:
+        counter = itertools.count(1)
+        core = PaymentsCore(
+            "memory://",
+            clock=lambda: datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+            ids=lambda: UUID(int=next(counter)),
+            otp_codes=lambda: "123456",
+            otp_key=b"k",
+        )
+        account_id, card_id = prepaid_card(core)
+        core.load_card(account_id, card_id, "99.99")
+        core.request_card_otp(account_id, card_id)
+        return [(n.topic, n.state) for n in core.recorder.select_notifications(start=1, limit=100)]
+
+    assert run() == run()
+
+
+def test_the_clock_must_be_timezone_aware() -> None:
+    core = PaymentsCore("memory://", clock=lambda: datetime(2026, 1, 1))  # noqa: DTZ001
+    with pytest.raises(ConfigurationError):
+        core.open_card_account("CO1", "Acme", "Main", "CORPORATE")
+    assert written(core) == 0
+
+
+# One URL chooses the store.
+
+
+def test_the_store_is_chosen_by_one_url(tmp_path: Path) -> None:
+    assert store_env("memory://") == {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    sqlite = store_env(f"sqlite:///{tmp_path}/x.db")
+    assert (sqlite["PERSISTENCE_MODULE"], sqlite["SQLITE_DBNAME"]) == (
+        "eventsourcing.sqlite",
+        f"{tmp_path}/x.db",
+    )
+    postgres = store_env("postgresql://me:secret@db.local:6543/pay?schema=core&pool_size=9")
+    assert postgres["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert (postgres["POSTGRES_HOST"], postgres["POSTGRES_PORT"]) == ("db.local", "6543")
+    assert (postgres["POSTGRES_DBNAME"], postgres["POSTGRES_SCHEMA"]) == ("pay", "core")
+    assert (postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"]) == ("me", "secret")
+    assert postgres["POSTGRES_POOL_SIZE"] == "9"
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://x/y", "sqlite:///", "postgresql://host-only", "postgresql://h/db?color=red"]
+)
+def test_an_unusable_url_is_a_configuration_error(url: str) -> None:
+    with pytest.raises(ConfigurationError):
+        store_env(url)
+
+
+def test_a_url_password_never_reaches_the_error_message() -> None:
+    with pytest.raises(ConfigurationError) as error:
+        store_env("postgresql://me:hunter2@db/pay?color=red")
+    assert "hunter2" not in str(error.value)
+
+
+@pytest.fixture
+def database_url_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'from-env.db'}"
+    monkeypatch.setenv("PAYCORE_DATABASE_URL", url)
+    yield url
+
+
+def test_the_url_may_come_from_the_environment(database_url_variable: str) -> None:
+    core = PaymentsCore(otp_key=b"k")
+    try:
+        core.open_card_account("CO1", "Acme", "Main", "CORPORATE", context=CommandContext("bob"))
+        assert core.url == database_url_variable
+        assert Path(database_url_variable.removeprefix("sqlite:///")).exists()
+    finally:
+        core.close()
+
+
+def test_without_any_url_the_core_says_how_to_configure_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PAYCORE_DATABASE_URL", raising=False)
+    with pytest.raises(ConfigurationError, match="PAYCORE_DATABASE_URL"):
+        PaymentsCore()
+
+
+def test_context_source_must_be_a_known_source() -> None:
+    assert CommandContext(source="webhook").source is Source.WEBHOOK
+    with pytest.raises(ValueError, match="carrier-pigeon"):
+        CommandContext(source="carrier-pigeon")
