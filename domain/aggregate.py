@@ -19,6 +19,7 @@ from uuid import UUID
 
 import attrs
 from eventsourcing.domain import Aggregate, ProgrammingError
+
 from paycore.domain.errors import (
     ObjectVersionGap,
     StaleObjectVersion,

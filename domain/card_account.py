@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import attrs
 from eventsourcing.domain import event
+
 from paycore.domain.aggregate import Lifecycle, PaycoreAggregate, table
 from paycore.domain.errors import (
     AccountTypeError,

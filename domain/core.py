@@ -20,6 +20,7 @@ from uuid import UUID, uuid4
 import attrs
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+
 from paycore.domain import payment as payments
 from paycore.domain.aggregate import (
     Audit,

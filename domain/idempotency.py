@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
+
 from paycore.domain.aggregate import PaycoreAggregate
 from paycore.domain.b2b import id_from
 from paycore.domain.errors import IdempotencyConflict, PaycoreError

@@ -13,6 +13,7 @@ from uuid import UUID
 
 import attrs
 from eventsourcing.domain import event
+
 from paycore.domain.aggregate import (
     Lifecycle,
     ObjectVersion,

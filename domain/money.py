@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 import attrs
+
 from paycore.domain.errors import PaycoreError
 
 CURRENCY = "INR"

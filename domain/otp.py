@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import ClassVar
 
 import attrs
+
 from paycore.domain.errors import (
     OtpAttemptsExhausted,
     OtpExpired,

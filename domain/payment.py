@@ -16,6 +16,7 @@ from uuid import UUID
 
 import attrs
 from eventsourcing.domain import event
+
 from paycore.domain.aggregate import Lifecycle, PaycoreAggregate, table
 from paycore.domain.errors import (
     PartialPaymentAmount,

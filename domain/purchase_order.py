@@ -13,6 +13,7 @@ from typing import ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import event
+
 from paycore.domain.aggregate import (
     Lifecycle,
     ObjectVersion,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -194,7 +194,7 @@ def test_reading_the_wrong_kind_of_aggregate_is_not_found(core: PaymentsCore) ->
 
 
 class FrequentSnapshots(PaymentsCore):
-    snapshotting_intervals = {CardAccount: 3, Invoice: 2}  # noqa: RUF012
+    snapshotting_intervals = {CardAccount: 3, Invoice: 2}
 
 
 def replayed_from_events(core: PaymentsCore, aggregate_id: UUID) -> Any:
@@ -258,7 +258,7 @@ def test_injected_clock_and_ids_make_the_event_stream_reproducible() -> None:
 
 
 def test_the_clock_must_be_timezone_aware() -> None:
-    core = PaymentsCore("memory://", clock=lambda: datetime(2026, 1, 1))  # noqa: DTZ001
+    core = PaymentsCore("memory://", clock=lambda: datetime(2026, 1, 1))
     with pytest.raises(ConfigurationError):
         core.open_card_account("CO1", "Acme", "Main", "CORPORATE")
     assert written(core) == 0
@@ -297,10 +297,10 @@ def test_a_url_password_never_reaches_the_error_message() -> None:
 
 
 @pytest.fixture
-def database_url_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+def database_url_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'from-env.db'}"
     monkeypatch.setenv("PAYCORE_DATABASE_URL", url)
-    yield url
+    return url
 
 
 def test_the_url_may_come_from_the_environment(database_url_variable: str) -> None:
