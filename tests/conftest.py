@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -44,8 +45,6 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "d
 
 def postgres_available() -> str | None:
     """None when the server answers, else the reason it does not."""
-    import psycopg
-
     try:
         with psycopg.connect(POSTGRES_DSN, connect_timeout=3):
             return None
@@ -73,15 +72,11 @@ class PostgresSchema:
         return f"{POSTGRES_DSN}?schema={self.name}"
 
     def __enter__(self) -> PostgresSchema:
-        import psycopg
-
         with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{self.name}"')
         return self
 
     def __exit__(self, *_: object) -> None:
-        import psycopg
-
         with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE')
 
