@@ -24,6 +24,8 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
+from pydantic import SecretStr, ValidationError
+
 from paycore.adapters.enkash import crypto
 from paycore.adapters.enkash import endpoints as ep
 from paycore.adapters.enkash import models as m
@@ -40,7 +42,6 @@ from paycore.adapters.enkash.errors import (
     RemoteUnavailableError,
     RequestValidationError,
 )
-from pydantic import SecretStr, ValidationError
 
 log = logging.getLogger("paycore.adapters.enkash")
 
@@ -128,9 +129,7 @@ class _TokenSource:
                 f"token endpoint unreachable: {type(exc).__name__}"
             ) from None
         if response.status_code >= 500:
-            raise RemoteUnavailableError(
-                "token endpoint failed", http_status=response.status_code
-            )
+            raise RemoteUnavailableError("token endpoint failed", http_status=response.status_code)
         if response.status_code != 200:
             body = _json_or_none(response)
             reason = body.get("error_description") if isinstance(body, dict) else None
@@ -147,9 +146,7 @@ class _TokenSource:
                 "token response is not an OAuth2 token", http_status=200
             ) from None
         lifetime = grant.expires_in
-        self._renew_at = self._clock() + max(
-            lifetime - config.token_refresh_margin, lifetime / 2
-        )
+        self._renew_at = self._clock() + max(lifetime - config.token_refresh_margin, lifetime / 2)
         log.debug("token granted, valid for %d s", lifetime)
         return grant.access_token
 
@@ -300,27 +297,19 @@ class EnkashClient:
     def confirm_invoice(self, request: m.ConfirmInvoiceRequest) -> m.Acknowledgement:
         return self._call(ep.CONFIRM_INVOICE, request)
 
-    def change_invoice_status(
-        self, request: m.ChangeInvoiceStatusRequest
-    ) -> m.Acknowledgement:
+    def change_invoice_status(self, request: m.ChangeInvoiceStatusRequest) -> m.Acknowledgement:
         return self._call(ep.CHANGE_INVOICE_STATUS, request)
 
     def pay_invoice(self, request: m.PayInvoiceRequest) -> m.Acknowledgement:
         return self._call(ep.PAY_INVOICE, request)
 
-    def send_purchase_order(
-        self, request: m.SendPurchaseOrderRequest
-    ) -> m.Acknowledgement:
+    def send_purchase_order(self, request: m.SendPurchaseOrderRequest) -> m.Acknowledgement:
         return self._call(ep.SEND_PURCHASE_ORDER, request)
 
-    def edit_purchase_order(
-        self, request: m.SendPurchaseOrderRequest
-    ) -> m.Acknowledgement:
+    def edit_purchase_order(self, request: m.SendPurchaseOrderRequest) -> m.Acknowledgement:
         return self._call(ep.EDIT_PURCHASE_ORDER, request)
 
-    def confirm_purchase_order(
-        self, request: m.ConfirmPurchaseOrderRequest
-    ) -> m.Acknowledgement:
+    def confirm_purchase_order(self, request: m.ConfirmPurchaseOrderRequest) -> m.Acknowledgement:
         return self._call(ep.CONFIRM_PURCHASE_ORDER, request)
 
     def change_purchase_order_status(
@@ -328,9 +317,7 @@ class EnkashClient:
     ) -> m.Acknowledgement:
         return self._call(ep.CHANGE_PURCHASE_ORDER_STATUS, request)
 
-    def send_credit_debit_note(
-        self, request: m.SendCreditDebitNoteRequest
-    ) -> m.Acknowledgement:
+    def send_credit_debit_note(self, request: m.SendCreditDebitNoteRequest) -> m.Acknowledgement:
         return self._call(ep.SEND_CREDIT_DEBIT_NOTE, request)
 
     def confirm_credit_debit_note(
@@ -383,16 +370,12 @@ class EnkashClient:
                     raise
                 # The platform has this reference from one of our own earlier
                 # attempts: that attempt was applied.
-                log.info(
-                    "%s %s: applied by an earlier attempt", endpoint.name, reference
-                )
+                log.info("%s %s: applied by an earlier attempt", endpoint.name, reference)
                 found = self._enquire(enquire, None) if enquire else None
                 if found is not None:
                     return found
                 return endpoint.read(
-                    ep.Reply(
-                        DUPLICATE_CODE, "applied by an earlier attempt", None, True
-                    )
+                    ep.Reply(DUPLICATE_CODE, "applied by an earlier attempt", None, True)
                 )
             else:
                 return self._read(endpoint, reply)
@@ -409,17 +392,12 @@ class EnkashClient:
             raise type(failure)(
                 f"{failure.message}; the enquiry by reference failed too "
                 f"({enquiry_failure.code}), outcome unknown",
-                remote_code=failure.remote_code,
-                remote_message=failure.remote_message,
-                http_status=failure.http_status,
                 **failure.details,
             ) from None
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter: half fixed, half random."""
-        ceiling = min(
-            self._config.backoff_cap, self._config.backoff_base * 2 ** (attempt - 1)
-        )
+        ceiling = min(self._config.backoff_cap, self._config.backoff_base * 2 ** (attempt - 1))
         return float(ceiling / 2 + self._rng.uniform(0, ceiling / 2))
 
     def _encode(self, endpoint: ep.Endpoint[Any, Any], request: m.WireRequest) -> str:
@@ -518,16 +496,12 @@ class EnkashClient:
         if status >= 400:
             raise RemoteRejectedError(f"{endpoint.name}: refused ({said})", **facts)
         if reply is None:
-            raise RemoteProtocolError(
-                f"{endpoint.name}: answer has neither envelope", **facts
-            )
+            raise RemoteProtocolError(f"{endpoint.name}: answer has neither envelope", **facts)
         if reply.code != 0:
             raise RemoteBusinessError(f"{endpoint.name}: declined ({said})", **facts)
         return reply
 
-    def _document(
-        self, endpoint: ep.Endpoint[Any, Any], response: httpx.Response
-    ) -> Any:
+    def _document(self, endpoint: ep.Endpoint[Any, Any], response: httpx.Response) -> Any:
         """The answer as JSON, decrypted when the area encrypts it."""
         document = _json_or_none(response)
         wrapped = document.get("request") if isinstance(document, dict) else None

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from paycore.adapters.enkash.errors import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from paycore.adapters.enkash.errors import RequestValidationError
 
 ENV_PREFIX = "PAYCORE_ENKASH_"
 

@@ -15,6 +15,7 @@ import hashlib
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
 from paycore.adapters.enkash.errors import PayloadCryptoError
 
 _BLOCK_BITS = 128

@@ -223,6 +223,4 @@ ENDPOINTS: tuple[Endpoint[Any, Any], ...] = (
     MAKE_PAYMENT, CONFIRM_PAYABLE_INVOICES,
 )  # fmt: skip
 
-BY_PATH: dict[str, Endpoint[Any, Any]] = {
-    endpoint.path: endpoint for endpoint in ENDPOINTS
-}
+BY_PATH: dict[str, Endpoint[Any, Any]] = {endpoint.path: endpoint for endpoint in ENDPOINTS}

@@ -15,10 +15,10 @@ revealed only when the body is serialised for the wire.
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 
-from paycore.adapters.enkash.errors import RequestValidationError
 from pydantic import (
     AfterValidator,
     AliasChoices,
@@ -30,6 +30,8 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+
+from paycore.adapters.enkash.errors import RequestValidationError
 
 # -- building blocks -----------------------------------------------------------------
 
@@ -60,13 +62,9 @@ Pin = Annotated[SecretStr, _secret_matching(r"[0-9]{4}", "4 digits"), _to_wire_s
 
 _as_json_number = PlainSerializer(float, return_type=float, when_used="json")
 #: rupees with at most two decimals, sent as a JSON number
-Amount = Annotated[
-    Decimal, Field(gt=0, max_digits=15, decimal_places=2), _as_json_number
-]
+Amount = Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=2), _as_json_number]
 #: a limit of usage controls: zero allowed
-Limit = Annotated[
-    Decimal, Field(ge=0, max_digits=15, decimal_places=2), _as_json_number
-]
+Limit = Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=2), _as_json_number]
 #: a load: the platform's prose says at least 1 rupee
 LoadAmount = Annotated[
     Decimal, Field(ge=Decimal("1.00"), max_digits=15, decimal_places=2), _as_json_number
@@ -82,9 +80,7 @@ Reference = Text100
 InvoiceId = Annotated[str, Field(pattern=r"^[INV]{3}[A-Za-z0-9]{32}$")]
 PaymentId = Annotated[str, Field(pattern=r"^[PMT]{3}[A-Za-z0-9]{32}$")]
 Id = Annotated[str, Field(min_length=1, max_length=100)]
-Email = Annotated[
-    str, Field(pattern=r"^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$")
-]
+Email = Annotated[str, Field(pattern=r"^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$")]
 Mobile = Annotated[str, Field(pattern=r"^\d{10}$")]
 Count = Annotated[int, Field(ge=0)]
 #: a document shape the docs show only by its field count: passed through as given
@@ -115,9 +111,10 @@ def invalid_request(model: str, exc: ValidationError) -> RequestValidationError:
     """
     first = exc.errors(include_url=False, include_input=False)[0]
     field = ".".join(str(part) for part in first["loc"]) or model
-    return RequestValidationError(
-        f"{model}.{field}: {first['msg']}", field=field, model=model
-    )
+    return RequestValidationError(f"{model}.{field}: {first['msg']}", field=field, model=model)
+
+
+_nesting: ContextVar[int] = ContextVar("wire_request_nesting", default=0)
 
 
 class WireRequest(BaseModel):
@@ -126,10 +123,17 @@ class WireRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     def __init__(self, **data: Any) -> None:
+        # Only the outermost model converts: a nested one lets pydantic's error
+        # through, so that pydantic prefixes the field's path.
+        nesting = _nesting.set(_nesting.get() + 1)
         try:
             super().__init__(**data)
         except ValidationError as exc:
+            if _nesting.get() > 1:
+                raise
             raise invalid_request(type(self).__name__, exc) from None
+        finally:
+            _nesting.reset(nesting)
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON object as the platform expects it (secrets revealed)."""
@@ -320,9 +324,7 @@ class CardAccount(WireResponse):
 
 
 class Card(WireResponse):
-    enKashCardId: str = Field(
-        validation_alias=AliasChoices("enKashCardId", "enkashCardId")
-    )
+    enKashCardId: str = Field(validation_alias=AliasChoices("enKashCardId", "enkashCardId"))
     cardAccountId: str | None = None
     userId: str | None = None
     maskedNumber: str | None = None
@@ -339,9 +341,7 @@ class CardTransaction(WireResponse):
             "enKashTransactionId", "enkashCardTxnId", "enkashCardTransactionId"
         )
     )
-    enKashCardId: str = Field(
-        validation_alias=AliasChoices("enKashCardId", "enkashCardId")
-    )
+    enKashCardId: str = Field(validation_alias=AliasChoices("enKashCardId", "enkashCardId"))
     pgReferenceNumber: str
     amount: Decimal
     cardTransactionType: str
@@ -698,12 +698,8 @@ class Acknowledgement(WireResponse):
 class TokenGrant(WireResponse):
     """The OAuth2 answer of ``/oauth/token`` (snake_case, or the payout camelCase)."""
 
-    access_token: SecretStr = Field(
-        validation_alias=AliasChoices("access_token", "accessToken")
-    )
-    expires_in: int = Field(
-        gt=0, validation_alias=AliasChoices("expires_in", "expiresIn")
-    )
+    access_token: SecretStr = Field(validation_alias=AliasChoices("access_token", "accessToken"))
+    expires_in: int = Field(gt=0, validation_alias=AliasChoices("expires_in", "expiresIn"))
     token_type: str = Field(
         default="bearer", validation_alias=AliasChoices("token_type", "tokenType")
     )

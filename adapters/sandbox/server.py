@@ -30,6 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from pydantic import ValidationError
+
 from paycore.adapters.enkash import crypto
 from paycore.adapters.enkash import endpoints as ep
 from paycore.adapters.enkash.config import EnkashConfig
@@ -38,7 +40,6 @@ from paycore.adapters.sandbox.faults import Fault, FaultPlan, FaultRates
 from paycore.adapters.sandbox.ledger import Ledger, Received
 from paycore.adapters.sandbox.state import PlatformState, Refusal
 from paycore.adapters.sandbox.webhooks import WebhookDispatcher, WebhookTarget
-from pydantic import ValidationError
 
 log = logging.getLogger("paycore.adapters.sandbox")
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
 from paycore.adapters.sandbox.faults import FaultPlan, WebhookFault
 
 log = logging.getLogger("paycore.adapters.sandbox")

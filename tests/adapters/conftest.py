@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from enkash_builders import HANG, READ_TIMEOUT, WebhookReceiver
+
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.sandbox import Sandbox, SandboxSettings, run_sandbox
 

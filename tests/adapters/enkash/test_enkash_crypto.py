@@ -10,6 +10,7 @@ import subprocess
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from paycore.adapters.enkash import crypto
 from paycore.adapters.enkash.errors import PayloadCryptoError
 

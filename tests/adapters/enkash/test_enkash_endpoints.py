@@ -20,6 +20,7 @@ from enkash_builders import (
     purchase_order,
     version,
 )
+
 from paycore.adapters.enkash import (
     EnkashClient,
     RemoteBusinessError,
