@@ -19,7 +19,14 @@ from uuid import UUID, uuid4
 
 import attrs
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    EventStore,
+    IntegrityError,
+    JSONTranscoder,
+    Transcoding,
+)
+from eventsourcing.persistence import InternalError as PersistenceInternalError
 
 from paycore.domain import payment as payments
 from paycore.domain.aggregate import (
@@ -201,6 +208,12 @@ class PaymentsCore(Application[UUID]):
         self.otp_key = OtpKey(key or secrets.token_bytes(32))
         self.pin_gateway = pin_gateway
         super().__init__(env={**store_env(url), **(env or {})})
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        return _creating_tables(super().construct_recorder)
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        return _creating_tables(super().construct_snapshot_store)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -970,6 +983,19 @@ class PaymentsCore(Application[UUID]):
             lambda unit: unit.get(PurchaseOrder, po_id).cancel(remarks, version),
             context,
         )
+
+
+def _creating_tables(construct: Callable[[], R]) -> R:
+    """Several instances starting at once race to create the same tables; PostgreSQL
+    then fails all but one with "tuple concurrently updated". Trying again settles it."""
+    for attempt in range(1, 6):
+        try:
+            return construct()
+        except PersistenceInternalError:
+            if attempt == 5:
+                raise
+            time.sleep(random.uniform(0.01, 0.05 * attempt))  # noqa: S311
+    raise AssertionError  # pragma: no cover
 
 
 # Argument checks: typed errors before anything is read or written.
