@@ -25,6 +25,7 @@ from paycore.adapters.enkash import models as m
 from paycore.adapters.enkash.client import DUPLICATE_CODE
 
 BUSINESS_FAILURE = 1
+PAISE = Decimal("0.01")
 #: block-code moves a partner may ask for; a card at ``BL`` never moves again
 BLOCK_MOVES: dict[str, frozenset[str]] = {
     "AP": frozenset({"UL", "BL"}),
@@ -221,6 +222,7 @@ class PlatformState:
         return card
 
     def _credit(self, card: CardRecord, amount: Decimal, reference: str) -> dict[str, Any]:
+        amount = amount.quantize(PAISE)
         card.balance += amount
         transaction = {
             "enKashTransactionId": self._next_id("TXN"),
@@ -244,7 +246,7 @@ class PlatformState:
         transaction = self._credit(card, request.amount, reference)
         return Outcome(
             transaction,
-            Effect(ep.LOAD_BALANCE.name, reference, {"amount": str(request.amount)}),
+            Effect(ep.LOAD_BALANCE.name, reference, {"amount": str(transaction["amount"])}),
         )
 
     def _find_transaction(self, request: m.TransactionQuery) -> Outcome:
@@ -370,7 +372,7 @@ class PlatformState:
             Effect(
                 ep.MAKE_PAYMENT.name,
                 request.urn,
-                {"amount": None if request.amount is None else str(request.amount)},
+                {"amount": None if request.amount is None else f"{request.amount:.2f}"},
             ),
         )
 
