@@ -1,0 +1,651 @@
+"""Hypothesis strategies for the arguments of paycore's commands, valid and invalid.
+
+Valid strategies draw values every command accepts as far as their shape goes (a valid
+amount can still be refused by a business rule). Invalid strategies draw values the
+argument checks must refuse with a typed :class:`~paycore.domain.errors.PaycoreError`
+before anything is read or written.
+
+:func:`invalid_command_arguments` draws, for every public command of
+:class:`~paycore.domain.core.PaymentsCore`, keyword arguments in which at least one
+argument is invalid::
+
+    from hypothesis import given
+    from paycore.domain.testing.strategies import Targets, invalid_command_arguments
+
+    @given(invalid_command_arguments(targets)["load_card"])
+    def test_load_card_refuses_bad_input(arguments): ...
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+import attrs
+from hypothesis import strategies as st
+
+from paycore.domain.aggregate import ObjectVersion
+from paycore.domain.card_account import (
+    AccountType,
+    CardForm,
+    CardKind,
+    Channel,
+    UsageControls,
+)
+from paycore.domain.core import CommandContext
+from paycore.domain.invoice import BuyerResponse, NoteType
+from paycore.domain.money import Money
+from paycore.domain.payment import PaymentType
+from paycore.domain.purchase_order import SupplierResponse
+
+Arguments = dict[str, Any]
+
+ALPHANUMERIC = string.ascii_letters + string.digits
+#: The largest amount the valid strategies draw: big, yet far from paycore's upper bound.
+MAX_AMOUNT = Money("10000000.00")
+
+# Valid values.
+
+
+def money(
+    min_value: Money | str = "0.01", max_value: Money | str = MAX_AMOUNT
+) -> st.SearchStrategy[Money]:
+    """Amounts in whole paise between ``min_value`` and ``max_value`` (inclusive)."""
+    low, high = Money.of(min_value).amount, Money.of(max_value).amount
+    paise = st.integers(int(low * 100), int(high * 100))
+    return paise.map(lambda p: Money(Decimal(p) / 100))
+
+
+def amounts(
+    min_value: Money | str = "0.01", max_value: Money | str = MAX_AMOUNT
+) -> st.SearchStrategy[Money | str]:
+    """Amounts as a command takes them: a ``Money`` or a string with at most two places."""
+    return money(min_value, max_value).flatmap(
+        lambda m: st.sampled_from([m, str(m.amount), str(m.amount.normalize())])
+    )
+
+
+def texts(max_length: int, *, forbidden: str = "") -> st.SearchStrategy[str]:
+    """Non-blank text without control characters, at most ``max_length`` characters."""
+    characters = st.characters(
+        codec="utf-8", categories=["L", "N", "P", "S", "Zs"], exclude_characters=forbidden
+    )
+    return st.text(characters, min_size=1, max_size=max_length).filter(str.strip)
+
+
+def remarks() -> st.SearchStrategy[str]:
+    """B2B remarks: 1-100 characters, no backslash or double quote."""
+    return texts(100, forbidden='\\"')
+
+
+def document_numbers() -> st.SearchStrategy[str]:
+    """Supplier invoice or buyer PO numbers: 1-50 characters, no backslash or double quote."""
+    return texts(50, forbidden='\\"')
+
+
+def b2b_ids() -> st.SearchStrategy[str]:
+    """Buyer or supplier B2B ids."""
+    return texts(100, forbidden='\\"')
+
+
+def invoice_object_ids() -> st.SearchStrategy[str]:
+    """Invoice objectIds: ``INV`` and 32 letters or digits."""
+    return st.text(ALPHANUMERIC, min_size=32, max_size=32).map("INV".__add__)
+
+
+def purchase_order_object_ids() -> st.SearchStrategy[str]:
+    """Purchase order objectIds: ``PO`` and 1-48 letters or digits."""
+    return st.text(ALPHANUMERIC, min_size=1, max_size=48).map("PO".__add__)
+
+
+def otps() -> st.SearchStrategy[str]:
+    """Six digits."""
+    return st.text(string.digits, min_size=6, max_size=6)
+
+
+def pins() -> st.SearchStrategy[str]:
+    """Four digits."""
+    return st.text(string.digits, min_size=4, max_size=4)
+
+
+def account_types() -> st.SearchStrategy[str]:
+    return st.sampled_from([t.value for t in AccountType])
+
+
+def card_kinds() -> st.SearchStrategy[CardKind]:
+    return st.sampled_from(CardKind)
+
+
+def card_forms() -> st.SearchStrategy[CardForm]:
+    return st.sampled_from(CardForm)
+
+
+def channels() -> st.SearchStrategy[Channel]:
+    return st.sampled_from(Channel)
+
+
+def payment_types() -> st.SearchStrategy[str]:
+    return st.sampled_from([t.value for t in PaymentType])
+
+
+def buyer_responses() -> st.SearchStrategy[BuyerResponse]:
+    return st.sampled_from(BuyerResponse)
+
+
+def supplier_responses() -> st.SearchStrategy[SupplierResponse]:
+    return st.sampled_from(SupplierResponse)
+
+
+def note_types() -> st.SearchStrategy[NoteType]:
+    return st.sampled_from(NoteType)
+
+
+def usage_controls(max_amount: Money | str = "5000.00") -> st.SearchStrategy[UsageControls]:
+    """Channel switches and limits; each limit is absent or a non-negative amount or count."""
+    limit = st.none() | money("0.00", max_amount)
+    count = st.none() | st.integers(0, 5)
+    return st.builds(
+        UsageControls,
+        disabled_channels=st.lists(channels(), max_size=2, unique=True).map(tuple),
+        per_transaction=limit,
+        daily_amount=limit,
+        daily_count=count,
+        monthly_amount=limit,
+        monthly_count=count,
+    )
+
+
+def aware_datetimes() -> st.SearchStrategy[datetime]:
+    """Timezone-aware instants in 2026, to the minute."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    return st.integers(0, 365 * 24 * 60).map(lambda m: start + timedelta(minutes=m))
+
+
+def contexts() -> st.SearchStrategy[CommandContext]:
+    return st.builds(
+        CommandContext,
+        actor=texts(40),
+        source=st.sampled_from(["api", "webhook", "sync", "system"]),
+    )
+
+
+# Invalid values.
+
+_LONE_SURROGATES = st.characters(categories=["Cs"])
+_NOT_TEXT = st.none() | st.integers() | st.binary(max_size=5) | st.lists(st.text(), max_size=2)
+
+
+def invalid_amounts() -> st.SearchStrategy[object]:
+    """What is never an amount: floats, three places, negatives, other currencies, junk."""
+    return st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.tuples(st.integers(0, 10**6), st.integers(0, 99), st.integers(1, 9)).map(
+            lambda t: f"{t[0]}.{t[1]:02d}{t[2]}"
+        ),
+        st.integers(1, 10**9).map(lambda n: f"-{Decimal(n) / 100}"),
+        st.integers(-(10**9), -1),
+        money().map(lambda m: f"{m.amount} USD"),
+        money().map(lambda m: f"USD {m.amount}"),
+        st.sampled_from(["", " ", "abc", "NaN", "Infinity", "-Infinity", "1e20", "1,000.00"]),
+        st.booleans(),
+        st.none(),
+        st.lists(st.integers(), max_size=2),
+    )
+
+
+def invalid_positive_amounts() -> st.SearchStrategy[object]:
+    """Invalid amounts, and zero where an amount above zero is needed."""
+    return invalid_amounts() | st.sampled_from([0, "0", "0.00", Decimal(0), Money.ZERO])
+
+
+def invalid_texts(max_length: int, *, allow_empty: bool = False) -> st.SearchStrategy[object]:
+    """Over-long text, text with control characters or lone surrogates, non-text, blanks."""
+    over_long = st.text(ALPHANUMERIC, min_size=max_length + 1, max_size=max_length + 20)
+    control = st.tuples(texts(10), st.characters(max_codepoint=31), texts(10)).map("".join)
+    surrogate = st.tuples(texts(10), _LONE_SURROGATES).map("".join)
+    blank = st.sampled_from(["", " ", "\t"])
+    choices = [over_long, control, surrogate, _NOT_TEXT]
+    return st.one_of(*choices) if allow_empty else st.one_of(*choices, blank)
+
+
+def invalid_optional_texts(max_length: int) -> st.SearchStrategy[object]:
+    """Like :func:`invalid_texts`, for an argument that may be left out (``None``)."""
+    return invalid_texts(max_length).filter(lambda v: v is not None)
+
+
+def invalid_remarks() -> st.SearchStrategy[object]:
+    """B2B remarks that are too long, empty, contain a quote or backslash, or are not text."""
+    quoted = st.tuples(texts(20), st.sampled_from(['"', "\\"]), texts(20)).map("".join)
+    return st.one_of(
+        quoted,
+        st.just(""),
+        st.text(ALPHANUMERIC, min_size=101, max_size=130),
+        st.tuples(texts(10), _LONE_SURROGATES).map("".join),
+        _NOT_TEXT,
+    )
+
+
+def invalid_document_numbers() -> st.SearchStrategy[object]:
+    quoted = st.tuples(texts(20), st.sampled_from(['"', "\\"])).map("".join)
+    return quoted | st.just("") | st.text(ALPHANUMERIC, min_size=51, max_size=60) | _NOT_TEXT
+
+
+def invalid_b2b_ids() -> st.SearchStrategy[object]:
+    quoted = st.tuples(texts(20), st.sampled_from(['"', "\\"])).map("".join)
+    return quoted | invalid_texts(100)
+
+
+def invalid_invoice_object_ids() -> st.SearchStrategy[object]:
+    """Anything but ``INV`` and exactly 32 letters or digits."""
+    return st.one_of(
+        st.text(ALPHANUMERIC, max_size=40).filter(lambda s: len(s) != 32).map("INV".__add__),
+        invoice_object_ids().map(lambda s: "inv" + s[3:]),
+        invoice_object_ids().map(lambda s: "PO" + s[3:]),
+        invoice_object_ids().map(lambda s: s[:-1] + "-"),
+        invoice_object_ids().map(lambda s: s + "\n"),
+        _NOT_TEXT,
+    )
+
+
+def invalid_purchase_order_object_ids() -> st.SearchStrategy[object]:
+    """Anything but ``PO`` and 1-48 letters or digits."""
+    return st.one_of(
+        st.just("PO"),
+        st.text(ALPHANUMERIC, min_size=49, max_size=60).map("PO".__add__),
+        purchase_order_object_ids().map(lambda s: "po" + s[2:]),
+        purchase_order_object_ids().map(lambda s: s + " "),
+        invoice_object_ids(),
+        _NOT_TEXT,
+    )
+
+
+def invalid_uuids() -> st.SearchStrategy[object]:
+    """Ids that are not ``UUID`` objects: their text, ints, None."""
+    return st.uuids().map(str) | st.uuids().map(lambda u: u.int) | st.none() | st.text(max_size=5)
+
+
+def invalid_uuid_lists() -> st.SearchStrategy[object]:
+    """Not a list of UUIDs: a string, a set, or a list holding a non-UUID."""
+    bad_item = st.lists(invalid_uuids(), min_size=1, max_size=3)
+    return bad_item | st.uuids().map(str) | st.uuids().map(lambda u: {u}) | st.none()
+
+
+def invalid_choices(enum: type[StrEnum]) -> st.SearchStrategy[object]:
+    """Values outside ``enum``: other words, other case, other types."""
+    values = {member.value for member in enum}
+    words = st.text(string.ascii_uppercase + "_", max_size=20).filter(lambda s: s not in values)
+    lower = st.sampled_from(sorted(v.lower() for v in values if v.lower() not in values))
+    return words | lower | st.none() | st.integers() | st.lists(st.text(), max_size=1)
+
+
+def invalid_flags() -> st.SearchStrategy[object]:
+    """Anything but ``True`` or ``False``: 0, 1, "yes", None."""
+    return st.sampled_from([0, 1, "yes", "true", "", None, [], 1.0])
+
+
+def invalid_card_id_lists() -> st.SearchStrategy[object]:
+    """0 or 101 card ids, a bare string, or a list with a non-text card id."""
+    card_id = st.uuids().map(str)
+    return st.one_of(
+        st.just([]),
+        st.lists(card_id, min_size=101, max_size=101, unique=True),
+        card_id,
+        st.lists(invalid_texts(64), min_size=1, max_size=2),
+        st.none(),
+    )
+
+
+def invalid_usage_controls() -> st.SearchStrategy[object]:
+    """Not a ``UsageControls``: a dict of its fields, None, text."""
+    return st.one_of(
+        usage_controls().map(lambda c: attrs.asdict(c, recurse=False)), st.none(), st.text()
+    )
+
+
+def invalid_otps() -> st.SearchStrategy[object]:
+    """Not six ASCII digits."""
+    return st.one_of(
+        st.text(string.digits, max_size=10).filter(lambda s: len(s) != 6),
+        st.text(string.ascii_letters, min_size=6, max_size=6),
+        st.just("\uff11\uff12\uff13\uff14\uff15\uff16"),  # full-width digits
+        st.integers(0, 999999),
+        st.none(),
+    )
+
+
+def invalid_pins() -> st.SearchStrategy[object]:
+    """Not four ASCII digits."""
+    return st.one_of(
+        st.text(string.digits, max_size=8).filter(lambda s: len(s) != 4),
+        st.text(string.ascii_letters, min_size=4, max_size=4),
+        st.integers(0, 9999),
+        st.none(),
+    )
+
+
+def invalid_object_versions() -> st.SearchStrategy[object]:
+    """Malformed objectVersions: negative or non-integer parts, wrong shapes."""
+    part = st.integers(-5, -1) | st.text(string.digits, min_size=1, max_size=2) | st.booleans()
+    return st.one_of(
+        st.tuples(part, st.integers(1, 5)),
+        st.tuples(st.integers(1, 5), part),
+        st.builds(ObjectVersion, part, part),
+        st.integers(1, 5),
+        st.lists(st.integers(1, 5), min_size=2, max_size=2),
+        st.text(max_size=5),
+    )
+
+
+def invalid_counts(minimum: int) -> st.SearchStrategy[object]:
+    """Not a whole number from ``minimum``."""
+    return st.integers(max_value=minimum - 1) | st.booleans() | st.text(max_size=3) | st.none()
+
+
+def invalid_datetimes() -> st.SearchStrategy[object]:
+    """Naive datetimes, text and numbers where an aware datetime is needed."""
+    naive = aware_datetimes().map(lambda d: d.replace(tzinfo=None))
+    return naive | naive.map(datetime.isoformat) | st.integers() | st.none()
+
+
+def invalid_contexts() -> st.SearchStrategy[object]:
+    """Not a ``CommandContext``."""
+    return st.one_of(contexts().map(attrs.asdict), st.text(min_size=1), st.integers(1))
+
+
+def invalid_idempotency_keys() -> st.SearchStrategy[object]:
+    return invalid_texts(200).filter(lambda v: v is not None)
+
+
+# Commands with at least one invalid argument.
+
+
+@attrs.frozen
+class Targets:
+    """Existing aggregates the invalid commands aim at, so a refusal could have written."""
+
+    account_id: UUID
+    card_id: str
+    invoice_id: UUID
+    payment_id: UUID
+    po_id: UUID
+
+
+def with_one_invalid(
+    valid: Mapping[str, st.SearchStrategy[Any]], invalid: Mapping[str, st.SearchStrategy[Any]]
+) -> st.SearchStrategy[Arguments]:
+    """Keyword arguments: every argument valid but one, drawn from ``invalid``."""
+
+    def corrupt(name: str) -> st.SearchStrategy[Arguments]:
+        return st.fixed_dictionaries({**valid, name: invalid[name]})
+
+    return st.sampled_from(sorted(invalid)).flatmap(corrupt)
+
+
+def _common(*, keyed: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Strategies for ``context`` (and ``idempotency_key``), valid and invalid."""
+    valid: dict[str, Any] = {"context": st.none() | contexts()}
+    invalid: dict[str, Any] = {"context": invalid_contexts()}
+    if keyed:
+        valid["idempotency_key"] = st.none()
+        invalid["idempotency_key"] = invalid_idempotency_keys()
+    return valid, invalid
+
+
+def _command(
+    valid: Mapping[str, st.SearchStrategy[Any]],
+    invalid: Mapping[str, st.SearchStrategy[Any]],
+    *,
+    keyed: bool = False,
+) -> st.SearchStrategy[Arguments]:
+    common_valid, common_invalid = _common(keyed=keyed)
+    return with_one_invalid({**valid, **common_valid}, {**invalid, **common_invalid})
+
+
+def _card_command(
+    targets: Targets,
+    valid: Mapping[str, st.SearchStrategy[Any]],
+    invalid: Mapping[str, st.SearchStrategy[Any]],
+    *,
+    keyed: bool = False,
+) -> st.SearchStrategy[Arguments]:
+    """A command on one card of ``targets``' account."""
+    ids = {"account_id": st.just(targets.account_id), "card_id": st.just(targets.card_id)}
+    bad_ids = {"account_id": invalid_uuids(), "card_id": invalid_texts(64)}
+    return _command({**ids, **valid}, {**bad_ids, **invalid}, keyed=keyed)
+
+
+def _on(
+    name: str,
+    target: Any,
+    valid: Mapping[str, st.SearchStrategy[Any]],
+    invalid: Mapping[str, st.SearchStrategy[Any]],
+    *,
+    keyed: bool = False,
+    versioned: bool = False,
+) -> st.SearchStrategy[Arguments]:
+    """A command on the aggregate ``target``, passed as the argument ``name``."""
+    if versioned:
+        valid = {**valid, "object_version": st.none()}
+        invalid = {**invalid, "object_version": invalid_object_versions()}
+    return _command(
+        {name: st.just(target), **valid}, {name: invalid_uuids(), **invalid}, keyed=keyed
+    )
+
+
+def invalid_command_arguments(targets: Targets) -> dict[str, st.SearchStrategy[Arguments]]:
+    """For every public command of ``PaymentsCore``: keyword arguments, one of them invalid."""
+    reason = {"reason": st.just("")}
+    bad_reason = {"reason": invalid_texts(200, allow_empty=True)}
+    b2b = {"buyer_b2b_id": b2b_ids(), "supplier_b2b_id": b2b_ids()}
+    bad_b2b = {"buyer_b2b_id": invalid_b2b_ids(), "supplier_b2b_id": invalid_b2b_ids()}
+    po, invoice, payment = targets.po_id, targets.invoice_id, targets.payment_id
+    return {
+        "open_card_account": _command(
+            {
+                "company_id": texts(100),
+                "company_name": texts(256),
+                "account_title": texts(256),
+                "account_type": account_types(),
+                "balance_cap": amounts(),
+            },
+            {
+                "company_id": invalid_texts(100),
+                "company_name": invalid_texts(256),
+                "account_title": invalid_texts(256),
+                "account_type": invalid_choices(AccountType),
+                "balance_cap": invalid_positive_amounts(),
+            },
+            keyed=True,
+        ),
+        "issue_card": _on(
+            "account_id",
+            targets.account_id,
+            {"kind": card_kinds(), "form": card_forms(), "initial_load": amounts("0", "1.00")},
+            {
+                "kind": invalid_choices(CardKind),
+                "form": invalid_choices(CardForm),
+                "initial_load": invalid_amounts(),
+            },
+            keyed=True,
+        ),
+        "activate_card": _card_command(
+            targets,
+            {"kyc_completed": st.booleans(), "terms_accepted": st.booleans()},
+            {"kyc_completed": invalid_flags(), "terms_accepted": invalid_flags()},
+        ),
+        "load_card": _card_command(
+            targets,
+            {"amount": amounts("1.00", "10.00"), "reference": st.none()},
+            {"amount": invalid_positive_amounts(), "reference": invalid_optional_texts(64)},
+            keyed=True,
+        ),
+        "record_card_spend": _card_command(
+            targets,
+            {
+                "amount": amounts("0.01", "10.00"),
+                "channel": channels(),
+                "transaction_id": texts(64),
+                "occurred_at": aware_datetimes(),
+            },
+            {
+                "amount": invalid_positive_amounts(),
+                "channel": invalid_choices(Channel),
+                "transaction_id": invalid_texts(64),
+                "occurred_at": invalid_datetimes(),
+            },
+            keyed=True,
+        ),
+        "set_usage_controls": _on(
+            "account_id",
+            targets.account_id,
+            {"card_ids": st.just([targets.card_id]), "controls": usage_controls()},
+            {"card_ids": invalid_card_id_lists(), "controls": invalid_usage_controls()},
+        ),
+        "set_card_pin": _card_command(targets, {"pin": pins()}, {"pin": invalid_pins()}),
+        "request_card_otp": _card_command(
+            targets, {"purpose": texts(40)}, {"purpose": invalid_texts(40)}
+        ),
+        "verify_card_otp": _card_command(targets, {"otp": otps()}, {"otp": invalid_otps()}),
+        "lock_card": _card_command(targets, reason, bad_reason),
+        "unlock_card": _card_command(targets, reason, bad_reason),
+        "block_card": _card_command(targets, reason, bad_reason),
+        "replace_card": _card_command(targets, {}, {}, keyed=True),
+        "receive_invoice": _command(
+            {
+                "object_id": invoice_object_ids(),
+                "supplier_invoice_number": document_numbers(),
+                "total": amounts(),
+                "allows_partial": st.booleans(),
+                "object_version": st.integers(1, 5),
+                **b2b,
+            },
+            {
+                "object_id": invalid_invoice_object_ids(),
+                "supplier_invoice_number": invalid_document_numbers(),
+                "total": invalid_positive_amounts(),
+                "allows_partial": invalid_flags(),
+                "object_version": invalid_counts(1),
+                **bad_b2b,
+            },
+            keyed=True,
+        ),
+        "respond_to_invoice": _on(
+            "invoice_id",
+            invoice,
+            {"response": buyer_responses(), "remarks": remarks()},
+            {"response": invalid_choices(BuyerResponse), "remarks": invalid_remarks()},
+            versioned=True,
+        ),
+        "edit_invoice": _on(
+            "invoice_id",
+            invoice,
+            {
+                "supplier_invoice_number": document_numbers(),
+                "total": amounts(),
+                "allows_partial": st.booleans(),
+            },
+            {
+                "supplier_invoice_number": invalid_document_numbers(),
+                "total": invalid_positive_amounts(),
+                "allows_partial": invalid_flags(),
+            },
+            versioned=True,
+        ),
+        "cancel_invoice": _on(
+            "invoice_id",
+            invoice,
+            {"remarks": remarks()},
+            {"remarks": invalid_remarks()},
+            versioned=True,
+        ),
+        "receive_cd_note": _on(
+            "invoice_id",
+            invoice,
+            {"note_id": texts(64), "note_type": note_types(), "amount": amounts("0.01", "1.00")},
+            {
+                "note_id": invalid_texts(64),
+                "note_type": invalid_choices(NoteType),
+                "amount": invalid_positive_amounts(),
+            },
+            keyed=True,
+        ),
+        "confirm_cd_note": _on(
+            "invoice_id",
+            invoice,
+            {"note_id": texts(64)},
+            {"note_id": invalid_texts(64)},
+            keyed=True,
+        ),
+        "initiate_payment": _command(
+            {
+                "invoice_ids": st.just([invoice]),
+                "payment_type": payment_types(),
+                "amount": st.none() | amounts("1.00", "2.00"),
+                "remarks": st.just(""),
+            },
+            {
+                "invoice_ids": invalid_uuid_lists(),
+                "payment_type": invalid_choices(PaymentType),
+                "amount": invalid_positive_amounts().filter(lambda v: v is not None),
+                "remarks": invalid_texts(100, allow_empty=True),
+            },
+            keyed=True,
+        ),
+        "request_payment_otp": _on("payment_id", payment, {}, {}),
+        "authorise_payment": _on("payment_id", payment, {"otp": otps()}, {"otp": invalid_otps()}),
+        "submit_payment": _on("payment_id", payment, {}, {}, keyed=True),
+        "record_payment_success": _on(
+            "payment_id", payment, {"utr": texts(50)}, {"utr": invalid_texts(50)}, keyed=True
+        ),
+        "record_payment_failure": _on(
+            "payment_id",
+            payment,
+            {"reason": texts(200)},
+            {"reason": invalid_texts(200)},
+            keyed=True,
+        ),
+        "draft_purchase_order": _command(
+            {
+                "object_id": purchase_order_object_ids(),
+                "buyer_po_number": document_numbers(),
+                "subject": texts(200),
+                "total": amounts(),
+                **b2b,
+            },
+            {
+                "object_id": invalid_purchase_order_object_ids(),
+                "buyer_po_number": invalid_document_numbers(),
+                "subject": invalid_texts(200),
+                "total": invalid_positive_amounts(),
+                **bad_b2b,
+            },
+            keyed=True,
+        ),
+        "send_purchase_order": _on("po_id", po, {}, {}, versioned=True),
+        "edit_purchase_order": _on(
+            "po_id",
+            po,
+            {"subject": texts(200), "total": amounts()},
+            {"subject": invalid_texts(200), "total": invalid_positive_amounts()},
+            versioned=True,
+        ),
+        "record_po_response": _on(
+            "po_id",
+            po,
+            {"response": supplier_responses(), "remarks": remarks()},
+            {"response": invalid_choices(SupplierResponse), "remarks": invalid_remarks()},
+            versioned=True,
+        ),
+        "record_po_fulfilment": _on(
+            "po_id", po, {"value": amounts()}, {"value": invalid_positive_amounts()}, keyed=True
+        ),
+        "close_purchase_order": _on("po_id", po, {}, {}, versioned=True),
+        "cancel_purchase_order": _on(
+            "po_id", po, {"remarks": remarks()}, {"remarks": invalid_remarks()}, versioned=True
+        ),
+    }
