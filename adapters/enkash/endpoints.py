@@ -82,7 +82,10 @@ def acknowledgement(reply: Reply) -> m.Acknowledgement:
     )
 
 
-def _one(model: type[m.WireResponse]) -> Callable[[Reply], Any]:
+W = TypeVar("W", bound=m.WireResponse)
+
+
+def _one(model: type[W]) -> Callable[[Reply], W]:
     return lambda reply: model.model_validate(reply.payload)
 
 
@@ -99,62 +102,54 @@ def _object_id(document: str) -> Callable[[Any], str]:
     return lambda request: str(getattr(request, document).objectId)
 
 
-Ack = m.Acknowledgement
-CARD_PATH = "/api/v0/partner/enKashCard"
+def _card(
+    name: str,
+    path: str,
+    request: type[Req],
+    read: Callable[[Reply], Res],
+    repeat: Repeat,
+    envelope: Envelope = Envelope.A,
+    reference: Callable[[Req], str] | None = None,
+) -> Endpoint[Req, Res]:
+    return Endpoint(
+        name, Area.CARD, "/api/v0/partner/enKashCard" + path, request, read, repeat,
+        envelope, reference,
+    )  # fmt: skip
 
-CREATE_CARD_ACCOUNT: Endpoint[m.CreateCardAccountRequest, m.CardAccount] = Endpoint(
-    "create_card_account", Area.CARD, CARD_PATH + "/cardAccount/create",
-    m.CreateCardAccountRequest, _one(m.CardAccount), Repeat.ONCE,
+
+ONCE, SAFE, BY_REFERENCE = Repeat.ONCE, Repeat.SAFE, Repeat.BY_REFERENCE
+
+# name, path below /api/v0/partner/enKashCard, body, answer, repeat[, envelope]
+CREATE_CARD_ACCOUNT = _card(
+    "create_card_account", "/cardAccount/create",
+    m.CreateCardAccountRequest, _one(m.CardAccount), ONCE,
 )  # fmt: skip
-GET_CARD_ACCOUNT: Endpoint[m.CardAccountQuery, m.CardAccount] = Endpoint(
-    "get_card_account", Area.CARD, CARD_PATH + "/cardAccount/get",
-    m.CardAccountQuery, _one(m.CardAccount), Repeat.SAFE,
-)  # fmt: skip
-CREATE_CARD: Endpoint[m.CreateCardRequest, m.Card] = Endpoint(
-    "create_card", Area.CARD, CARD_PATH,
-    m.CreateCardRequest, _one(m.Card), Repeat.ONCE,
-)  # fmt: skip
-SET_PIN: Endpoint[m.SetPinRequest, m.Acknowledgement] = Endpoint(
-    "set_pin", Area.CARD, CARD_PATH + "/setPin",
-    m.SetPinRequest, acknowledgement, Repeat.ONCE, Envelope.B,
-)  # fmt: skip
-LOAD_BALANCE: Endpoint[m.LoadBalanceRequest, m.CardTransaction] = Endpoint(
-    "load_balance", Area.CARD, CARD_PATH + "/balance",
-    m.LoadBalanceRequest, _one(m.CardTransaction), Repeat.BY_REFERENCE,
+GET_CARD_ACCOUNT = _card(
+    "get_card_account", "/cardAccount/get", m.CardAccountQuery, _one(m.CardAccount), SAFE
+)
+CREATE_CARD = _card("create_card", "", m.CreateCardRequest, _one(m.Card), ONCE)
+SET_PIN = _card("set_pin", "/setPin", m.SetPinRequest, acknowledgement, ONCE, Envelope.B)
+LOAD_BALANCE = _card(
+    "load_balance", "/balance",
+    m.LoadBalanceRequest, _one(m.CardTransaction), BY_REFERENCE,
     reference=lambda request: request.uniqueReferenceNumber,
 )  # fmt: skip
-GENERATE_CARD_OTP: Endpoint[m.CardOtpRequest, m.CardOtp] = Endpoint(
-    "generate_card_otp", Area.CARD, CARD_PATH + "/otp",
-    m.CardOtpRequest, _one(m.CardOtp), Repeat.ONCE,
+GENERATE_CARD_OTP = _card("generate_card_otp", "/otp", m.CardOtpRequest, _one(m.CardOtp), ONCE)
+SET_USAGE_CONTROLS = _card(
+    "set_usage_controls", "/velocity/rule",
+    m.UsageControlsRequest, acknowledgement, SAFE, Envelope.B,
 )  # fmt: skip
-SET_USAGE_CONTROLS: Endpoint[m.UsageControlsRequest, m.Acknowledgement] = Endpoint(
-    "set_usage_controls", Area.CARD, CARD_PATH + "/velocity/rule",
-    m.UsageControlsRequest, acknowledgement, Repeat.SAFE, Envelope.B,
+GET_USAGE_LIMITS = _card(
+    "get_usage_limits", "/velocity/rule/get",
+    m.CardRef, _one(m.UsageLimits), SAFE, Envelope.B,
 )  # fmt: skip
-GET_USAGE_LIMITS: Endpoint[m.CardRef, m.UsageLimits] = Endpoint(
-    "get_usage_limits", Area.CARD, CARD_PATH + "/velocity/rule/get",
-    m.CardRef, _one(m.UsageLimits), Repeat.SAFE, Envelope.B,
-)  # fmt: skip
-REPLACE_CARD: Endpoint[m.ReplaceCardRequest, m.Acknowledgement] = Endpoint(
-    "replace_card", Area.CARD, CARD_PATH + "/replaceCard",
-    m.ReplaceCardRequest, acknowledgement, Repeat.ONCE,
-)  # fmt: skip
-BLOCK_CARD: Endpoint[m.BlockCardRequest, m.Acknowledgement] = Endpoint(
-    "block_card", Area.CARD, CARD_PATH + "/block",
-    m.BlockCardRequest, acknowledgement, Repeat.SAFE,
-)  # fmt: skip
-GET_CARD_DETAILS: Endpoint[m.CardRef, m.Card] = Endpoint(
-    "get_card_details", Area.CARD, CARD_PATH + "/wallet-details",
-    m.CardRef, _one(m.Card), Repeat.SAFE,
-)  # fmt: skip
-SEARCH_CARDS: Endpoint[m.CardSearchRequest, list[m.Card]] = Endpoint(
-    "search_cards", Area.CARD, CARD_PATH + "/search",
-    m.CardSearchRequest, _cards, Repeat.SAFE,
-)  # fmt: skip
-FIND_TRANSACTION: Endpoint[m.TransactionQuery, m.CardTransaction | None] = Endpoint(
-    "find_transaction", Area.CARD, CARD_PATH + "/transaction/all",
-    m.TransactionQuery, _first_transaction, Repeat.SAFE,
-)  # fmt: skip
+REPLACE_CARD = _card("replace_card", "/replaceCard", m.ReplaceCardRequest, acknowledgement, ONCE)
+BLOCK_CARD = _card("block_card", "/block", m.BlockCardRequest, acknowledgement, SAFE)
+GET_CARD_DETAILS = _card("get_card_details", "/wallet-details", m.CardRef, _one(m.Card), SAFE)
+SEARCH_CARDS = _card("search_cards", "/search", m.CardSearchRequest, _cards, SAFE)
+FIND_TRANSACTION = _card(
+    "find_transaction", "/transaction/all", m.TransactionQuery, _first_transaction, SAFE
+)
 
 
 def _b2b(
@@ -168,49 +163,48 @@ def _b2b(
 
 CONFIRM_INVOICE = _b2b(
     "confirm_invoice", "/api/v0/invoice/req-confirm-invoice",
-    m.ConfirmInvoiceRequest, "invoiceConfirmation", Repeat.BY_REFERENCE,
+    m.ConfirmInvoiceRequest, "invoiceConfirmation", BY_REFERENCE,
 )  # fmt: skip
 CHANGE_INVOICE_STATUS = _b2b(
     "change_invoice_status", "/api/v0/invoice/req-status-change-invoice",
-    m.ChangeInvoiceStatusRequest, "invoiceStatus", Repeat.BY_REFERENCE,
+    m.ChangeInvoiceStatusRequest, "invoiceStatus", BY_REFERENCE,
 )  # fmt: skip
 PAY_INVOICE = _b2b(
     "pay_invoice", "/api/v0/payment/req-pay",
-    m.PayInvoiceRequest, "payment", Repeat.ONCE,
+    m.PayInvoiceRequest, "payment", ONCE,
 )  # fmt: skip
 SEND_PURCHASE_ORDER = _b2b(
     "send_purchase_order", "/api/v0/purchase-order/req-send",
-    m.SendPurchaseOrderRequest, "purchaseOrder", Repeat.BY_REFERENCE,
+    m.SendPurchaseOrderRequest, "purchaseOrder", BY_REFERENCE,
 )  # fmt: skip
 EDIT_PURCHASE_ORDER = _b2b(
     "edit_purchase_order", "/api/v0/purchase-order/req-edit",
-    m.SendPurchaseOrderRequest, "purchaseOrder", Repeat.BY_REFERENCE,
+    m.SendPurchaseOrderRequest, "purchaseOrder", BY_REFERENCE,
 )  # fmt: skip
 CONFIRM_PURCHASE_ORDER = _b2b(
     "confirm_purchase_order", "/api/v0/purchase-order/req-confirm",
-    m.ConfirmPurchaseOrderRequest, "poConfirmation", Repeat.BY_REFERENCE,
+    m.ConfirmPurchaseOrderRequest, "poConfirmation", BY_REFERENCE,
 )  # fmt: skip
 CHANGE_PURCHASE_ORDER_STATUS = _b2b(
     "change_purchase_order_status", "/api/v0/purchase-order/req-status-change",
-    m.ChangePurchaseOrderStatusRequest, "poStatus", Repeat.BY_REFERENCE,
+    m.ChangePurchaseOrderStatusRequest, "poStatus", BY_REFERENCE,
 )  # fmt: skip
 SEND_CREDIT_DEBIT_NOTE = _b2b(
     "send_credit_debit_note", "/api/v0/cd-note/req-send",
-    m.SendCreditDebitNoteRequest, "cdNote", Repeat.BY_REFERENCE,
+    m.SendCreditDebitNoteRequest, "cdNote", BY_REFERENCE,
 )  # fmt: skip
 CONFIRM_CREDIT_DEBIT_NOTE = _b2b(
     "confirm_credit_debit_note", "/api/v0/cd-note/req-confirm",
-    m.ConfirmCreditDebitNoteRequest, "cdNoteConfirmation", Repeat.BY_REFERENCE,
+    m.ConfirmCreditDebitNoteRequest, "cdNoteConfirmation", BY_REFERENCE,
 )  # fmt: skip
 
 MAKE_PAYMENT: Endpoint[m.PaymentRequest, m.Acknowledgement] = Endpoint(
-    "make_payment", Area.AP, "/api/v0/payment",
-    m.PaymentRequest, acknowledgement, Repeat.ONCE,
+    "make_payment", Area.AP, "/api/v0/payment", m.PaymentRequest, acknowledgement, ONCE,
     reference=lambda request: request.urn,
 )  # fmt: skip
-CONFIRM_PAYABLE_INVOICES: Endpoint[m.ConfirmPayableInvoicesRequest, Ack] = Endpoint(
+CONFIRM_PAYABLE_INVOICES = Endpoint(
     "confirm_payable_invoices", Area.AP, "/api/v0/payout/confirm-invoice",
-    m.ConfirmPayableInvoicesRequest, acknowledgement, Repeat.SAFE,
+    m.ConfirmPayableInvoicesRequest, acknowledgement, SAFE,
 )  # fmt: skip
 
 ENDPOINTS: tuple[Endpoint[Any, Any], ...] = (

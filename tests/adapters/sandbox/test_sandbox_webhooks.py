@@ -75,23 +75,23 @@ def test_a_duplicate_fault_delivers_the_same_webhook_twice(
     assert first == second
 
 
+@pytest.mark.parametrize(
+    ("orders", "delivered"),
+    [(3, ["PO-1", "PO-0", "PO-2"]), (1, ["PO-0"])],
+    ids=["held-back-until-the-next", "released-when-nothing-follows"],
+)
 def test_an_out_of_order_fault_delivers_a_webhook_after_the_next_one(
-    client: EnkashClient, sandbox: Sandbox, webhook_receiver: WebhookReceiver
+    client: EnkashClient,
+    sandbox: Sandbox,
+    webhook_receiver: WebhookReceiver,
+    orders: int,
+    delivered: list[str],
 ) -> None:
     sandbox.faults.force_webhook(WebhookFault.OUT_OF_ORDER)
-    send_orders(client, 3)
+    send_orders(client, orders)
     sandbox.webhooks.drain()
     order = [body["purchaseOrder"]["objectId"] for body in webhook_receiver.bodies()]
-    assert order == ["PO-1", "PO-0", "PO-2"]
-
-
-def test_a_held_back_webhook_is_still_delivered_when_nothing_follows(
-    client: EnkashClient, sandbox: Sandbox, webhook_receiver: WebhookReceiver
-) -> None:
-    sandbox.faults.force_webhook(WebhookFault.OUT_OF_ORDER)
-    send_orders(client, 1)
-    sandbox.webhooks.drain()
-    assert len(webhook_receiver.received) == 1
+    assert order == delivered
 
 
 def test_deliver_without_a_signing_secret_sends_no_signature(
