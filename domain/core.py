@@ -12,18 +12,22 @@ import os
 import random
 import secrets
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, TypeVar
 from uuid import UUID, uuid4
 
 import attrs
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import (
     ApplicationRecorder,
     EventStore,
     IntegrityError,
     JSONTranscoder,
+    ProcessRecorder,
+    Tracking,
     Transcoding,
 )
 from eventsourcing.persistence import InternalError as PersistenceInternalError
@@ -52,6 +56,7 @@ from paycore.domain.card_account import (
 )
 from paycore.domain.errors import (
     AlreadyExists,
+    AlreadyProcessed,
     ConcurrencyConflict,
     ConfigurationError,
     InvalidArgument,
@@ -71,6 +76,8 @@ A = TypeVar("A", bound=PaycoreAggregate)
 R = TypeVar("R")
 
 OTP_KEY_VARIABLE = "PAYCORE_OTP_KEY"
+
+_current_tracking: ContextVar[Tracking | None] = ContextVar("paycore_tracking", default=None)
 
 
 @attrs.frozen
@@ -210,7 +217,9 @@ class PaymentsCore(Application[UUID]):
         super().__init__(env={**store_env(url), **(env or {})})
 
     def construct_recorder(self) -> ApplicationRecorder:
-        return _creating_tables(super().construct_recorder)
+        # A process recorder can also store a consumer's position (tracking) in the
+        # transaction of the events it causes: see ``tracking()``.
+        return _creating_tables(self.factory.process_recorder)
 
     def construct_snapshot_store(self) -> EventStore[UUID]:
         return _creating_tables(super().construct_snapshot_store)
@@ -220,6 +229,26 @@ class PaymentsCore(Application[UUID]):
         transcoder.register(_MoneyAsStr())
         for value_class in (Card, UsageControls, SpendWindow, OtpChallenge, CdNote):
             transcoder.register(_AttrsTranscoding(value_class))
+
+    @contextmanager
+    def tracking(self, position: Tracking) -> Iterator[None]:
+        """Commands inside this block save ``position`` with their events, atomically.
+
+        For consumers of the notification log (the sync relay, the webhook inbox) that
+        turn what they read into commands: the effect and the consumer's progress are
+        written together, or not at all. A position already recorded is refused.
+        """
+        token = _current_tracking.set(position)
+        try:
+            yield
+        finally:
+            _current_tracking.reset(token)
+
+    def has_tracked(self, position: Tracking) -> bool:
+        """Whether a command already saved this consumer position."""
+        recorder = self.recorder
+        assert isinstance(recorder, ProcessRecorder)
+        return recorder.has_tracking_id(position.application_name, position.notification_id)
 
     # The command runner.
 
@@ -262,6 +291,15 @@ class PaymentsCore(Application[UUID]):
     def _attempt(
         self, command: str, digest: str, key: str | None, action: Callable[[_Unit], R]
     ) -> R:
+        position = _current_tracking.get()
+        if position is not None and self.has_tracked(position):
+            msg = (
+                f"{position.application_name} position {position.notification_id} "
+                "was already processed"
+            )
+            raise AlreadyProcessed(
+                msg, consumer=position.application_name, position=position.notification_id
+            )
         unit = _Unit(self)
         record_id = IdempotencyRecord.create_id(key) if key else None
         if key and record_id:
@@ -275,12 +313,23 @@ class PaymentsCore(Application[UUID]):
             if key:
                 kept.append(IdempotencyRecord.of_outcome(key, command, digest, None, error))
             if kept:
-                self.save(*kept)
+                self._save(kept)
             raise
         if key:
             unit.create(IdempotencyRecord.of_outcome(key, command, digest, result, None))
-        self.save(*unit.changed())
+        self._save(unit.changed())
         return result
+
+    def _save(self, aggregates: Sequence[PaycoreAggregate]) -> None:
+        position = _current_tracking.get()
+        if position is None:
+            self.save(*aggregates)
+            return
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent(tracking=position)
+        processing_event.collect_events(*aggregates)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
 
     def _now(self) -> datetime:
         """One instant per command attempt: the time its events are recorded at."""
@@ -600,6 +649,40 @@ class PaymentsCore(Application[UUID]):
             return new_card_id
 
         return self._run("replace_card", args, action, context, idempotency_key)
+
+    def record_remote_card_account(
+        self, account_id: UUID, remote_id: str, *, context: CommandContext | None = None
+    ) -> None:
+        """The platform's ``cardAccountId`` for this account (recorded by the sync)."""
+        account_id, remote_id = _uuid(account_id, "account_id"), _text(remote_id, "remote_id", 64)
+        self._run(
+            "record_remote_card_account",
+            {},
+            lambda unit: unit.get(CardAccount, account_id).register_remote_account(remote_id),
+            context,
+        )
+
+    def record_remote_card(
+        self,
+        account_id: UUID,
+        card_id: str,
+        remote_id: str,
+        masked_number: str,
+        *,
+        context: CommandContext | None = None,
+    ) -> None:
+        """The platform's ``enKashCardId`` and masked number for a card (from the sync)."""
+        account_id, card_id = _uuid(account_id, "account_id"), _text(card_id, "card_id", 64)
+        remote_id = _text(remote_id, "remote_id", 64)
+        masked = _text(masked_number, "masked_number", 32)
+        self._run(
+            "record_remote_card",
+            {},
+            lambda unit: unit.get(CardAccount, account_id).register_remote_card(
+                card_id, remote_id, masked
+            ),
+            context,
+        )
 
     # Invoices and notes.
 

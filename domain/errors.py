@@ -59,6 +59,12 @@ class AlreadyExists(PaycoreError):
     code: ClassVar[str] = "ALREADY_EXISTS"
 
 
+class AlreadyProcessed(PaycoreError):
+    """A consumer position (tracking) that a command already saved."""
+
+    code: ClassVar[str] = "ALREADY_PROCESSED"
+
+
 class IdempotencyConflict(PaycoreError):
     code: ClassVar[str] = "IDEMPOTENCY_CONFLICT"
 

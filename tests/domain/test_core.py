@@ -10,11 +10,13 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.persistence import Tracking
 
 from paycore.domain.aggregate import Source
 from paycore.domain.card_account import CardAccount
 from paycore.domain.core import CommandContext, PaymentsCore
 from paycore.domain.errors import (
+    AlreadyProcessed,
     ConcurrencyConflict,
     ConfigurationError,
     GiftCardReload,
@@ -168,6 +170,33 @@ def test_conflicts_beyond_the_retry_budget_are_a_concurrency_conflict(core: Paym
     assert core.get_payment(payment_id).status == "OTP_SENT"
     assert core.get_invoice(invoice_id).reservations == {}
     assert len(core.get_invoice(invoice_id).notes) == PaymentsCore.max_attempts
+
+
+# A consumer's position saved with the events it causes.
+
+
+def test_a_consumer_position_is_saved_with_the_events_and_only_once(core: PaymentsCore) -> None:
+    account_id = core.open_card_account("CO1", "Acme", "Main", "CORPORATE")
+    position = Tracking("relay", 7)
+    assert not core.has_tracked(position)
+
+    with core.tracking(position):
+        core.record_remote_card_account(account_id, "CA-REMOTE-1")
+
+    assert core.has_tracked(position)
+    assert core.get_card_account(account_id).remote_id == "CA-REMOTE-1"
+    before = written(core)
+    with core.tracking(position), pytest.raises(AlreadyProcessed):
+        core.record_remote_card_account(account_id, "CA-REMOTE-2")
+    assert written(core) == before
+    assert core.get_card_account(account_id).remote_id == "CA-REMOTE-1"
+
+
+def test_a_refused_command_saves_no_consumer_position(core: PaymentsCore) -> None:
+    account_id = core.open_card_account("CO1", "Acme", "Main", "CORPORATE")
+    with core.tracking(Tracking("relay", 3)), pytest.raises(NotFound):
+        core.record_remote_card(account_id, "no-such-card", "EKC1", "XXXX XXXX XXXX 1234")
+    assert not core.has_tracked(Tracking("relay", 3))
 
 
 # Reading aggregates, past versions and snapshots.
