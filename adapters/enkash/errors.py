@@ -20,7 +20,8 @@ class RequestValidationError(PaycoreError):
     never repeated, as it may be a PIN or an OTP.
     """
 
-    code: ClassVar[str] = "INVALID_REQUEST"
+    #: under the REMOTE_ prefix that marks the codes of the remote adapter
+    code: ClassVar[str] = "REMOTE_INVALID_REQUEST"
 
     def __init__(self, message: str, *, field: str, **details: Any) -> None:
         super().__init__(message, field=field, **details)
@@ -110,7 +111,7 @@ class RemoteProtocolError(RemoteError):
     code: ClassVar[str] = "REMOTE_PROTOCOL"
 
 
-class PayloadCryptoError(PaycoreError):
+class PayloadCryptoError(RemoteProtocolError):
     """A payload could not be decrypted with the configured secret."""
 
-    code: ClassVar[str] = "PAYLOAD_CRYPTO"
+    code: ClassVar[str] = "REMOTE_PAYLOAD_CRYPTO"
