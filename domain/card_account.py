@@ -135,34 +135,52 @@ class UsageControls:
 
 
 @attrs.frozen
+class Tally:
+    """What a card spent in one day or one month."""
+
+    total: Money = Money.ZERO
+    count: int = 0
+
+    def plus(self, amount: Money) -> Tally:
+        return Tally(self.total + amount, self.count + 1)
+
+
+#: How far back the windows keep their tallies: late reports within this reach still
+#: count towards their own day and month.
+DAYS_KEPT, MONTHS_KEPT = 62, 13
+
+
+@attrs.frozen
 class SpendWindow:
-    """What a card spent on its latest day and month, for the daily and monthly limits."""
+    """A card's recent daily and monthly tallies, keyed by the transaction's own date.
 
-    day: str = ""
-    day_total: Money = Money.ZERO
-    day_count: int = 0
-    month: str = ""
-    month_total: Money = Money.ZERO
-    month_count: int = 0
+    A transaction the platform reports late counts towards the day and month it happened
+    in, so it can neither escape the limits nor reset a later day's tally.
+    """
 
-    def rolled_to(self, at: datetime) -> SpendWindow:
-        """This window as seen on ``at``'s day: a new day or month starts from zero."""
-        day, month = at.date().isoformat(), at.strftime("%Y-%m")
-        window = self
-        if month != window.month:
-            window = attrs.evolve(window, month=month, month_total=Money.ZERO, month_count=0)
-        if day != window.day:
-            window = attrs.evolve(window, day=day, day_total=Money.ZERO, day_count=0)
-        return window
+    days: dict[str, Tally] = attrs.field(factory=dict)
+    months: dict[str, Tally] = attrs.field(factory=dict)
 
-    def plus(self, amount: Money) -> SpendWindow:
-        return attrs.evolve(
-            self,
-            day_total=self.day_total + amount,
-            day_count=self.day_count + 1,
-            month_total=self.month_total + amount,
-            month_count=self.month_count + 1,
+    @staticmethod
+    def keys(at: datetime) -> tuple[str, str]:
+        return at.date().isoformat(), at.strftime("%Y-%m")
+
+    def tallies(self, at: datetime) -> tuple[Tally, Tally]:
+        """The day's and the month's tally as they would be with nothing more spent."""
+        day, month = self.keys(at)
+        return self.days.get(day, Tally()), self.months.get(month, Tally())
+
+    def plus(self, at: datetime, amount: Money) -> SpendWindow:
+        day, month = self.keys(at)
+        day_tally, month_tally = self.tallies(at)
+        return SpendWindow(
+            days=_latest({**self.days, day: day_tally.plus(amount)}, DAYS_KEPT),
+            months=_latest({**self.months, month: month_tally.plus(amount)}, MONTHS_KEPT),
         )
+
+
+def _latest(tallies: dict[str, Tally], kept: int) -> dict[str, Tally]:
+    return {key: tallies[key] for key in sorted(tallies)[-kept:]}
 
 
 @attrs.frozen
@@ -257,7 +275,18 @@ class CardAccount(PaycoreAggregate):
         if missing:
             msg = f"card {card_id} cannot be activated before {' and '.join(missing)}"
             raise CardActivationError(msg, card_id=card_id, missing=missing)
-        CARD_LIFECYCLE.check(card.block_code, UL, card_id=card_id)
+        if card.block_code is not AP:
+            msg = (
+                f"card {card_id} is {card.block_code}; only a card in activation (AP) "
+                "can be activated"
+            )
+            raise CardTransitionError(
+                msg,
+                card_id=card_id,
+                status=str(card.block_code),
+                attempted=str(UL),
+                allowed=sorted(str(s) for s in CARD_LIFECYCLE.allowed(card.block_code)),
+            )
         self._card_activated(card_id=card_id)
 
     @event("CardActivated", topic="paycore.CardAccount.CardActivated")
@@ -320,12 +349,12 @@ class CardAccount(PaycoreAggregate):
             raise InsufficientBalance(
                 msg, card_id=card_id, amount=str(amount), balance=str(card.balance)
             )
-        window = card.window.rolled_to(occurred_at).plus(amount)
+        day, month = (t.plus(amount) for t in card.window.tallies(occurred_at))
         _check_limit("per-transaction amount", amount, controls.per_transaction)
-        _check_limit("daily amount", window.day_total, controls.daily_amount)
-        _check_limit("daily count", window.day_count, controls.daily_count)
-        _check_limit("monthly amount", window.month_total, controls.monthly_amount)
-        _check_limit("monthly count", window.month_count, controls.monthly_count)
+        _check_limit("daily amount", day.total, controls.daily_amount)
+        _check_limit("daily count", day.count, controls.daily_count)
+        _check_limit("monthly amount", month.total, controls.monthly_amount)
+        _check_limit("monthly count", month.count, controls.monthly_count)
         self._card_spent(
             card_id=card_id,
             amount=amount,
@@ -347,7 +376,7 @@ class CardAccount(PaycoreAggregate):
         self._replace_card_state(
             card_id,
             balance=card.balance - amount,
-            window=card.window.rolled_to(occurred_at).plus(amount),
+            window=card.window.plus(occurred_at, amount),
         )
 
     # Controls.

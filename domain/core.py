@@ -52,6 +52,7 @@ from paycore.domain.card_account import (
     Channel,
     L,
     SpendWindow,
+    Tally,
     UsageControls,
 )
 from paycore.domain.errors import (
@@ -227,7 +228,7 @@ class PaymentsCore(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(_MoneyAsStr())
-        for value_class in (Card, UsageControls, SpendWindow, OtpChallenge, CdNote):
+        for value_class in (Card, UsageControls, SpendWindow, Tally, OtpChallenge, CdNote):
             transcoder.register(_AttrsTranscoding(value_class))
 
     @contextmanager
