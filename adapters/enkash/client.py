@@ -371,12 +371,13 @@ class EnkashClient:
                 # The platform has this reference from one of our own earlier
                 # attempts: that attempt was applied.
                 log.info("%s %s: applied by an earlier attempt", endpoint.name, reference)
-                found = self._enquire(enquire, None) if enquire else None
-                if found is not None:
-                    return found
-                return endpoint.read(
-                    ep.Reply(DUPLICATE_CODE, "applied by an earlier attempt", None, True)
-                )
+                if enquire is None:
+                    earlier = "applied by an earlier attempt"
+                    return self._read(endpoint, ep.Reply(DUPLICATE_CODE, earlier, None, True))
+                found = self._enquire(enquire, None)
+                if found is None:
+                    raise
+                return found
             else:
                 return self._read(endpoint, reply)
             self._sleep(self._backoff(attempt))

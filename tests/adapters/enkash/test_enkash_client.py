@@ -294,6 +294,17 @@ def test_a_duplicate_answer_to_a_resent_load_returns_the_transaction_applied_fir
     assert platform.client().load_balance(load()).enKashTransactionId == "T1"
 
 
+def test_a_duplicate_to_a_resent_load_the_enquiry_cannot_find_stays_an_error() -> None:
+    platform = Platform(
+        raising(httpx.ReadTimeout),
+        sealed(200, envelope_a(0, "Success", [])),
+        sealed(409, envelope_a(38, "Duplicate uniqueReferenceNumber")),
+        sealed(200, envelope_a(0, "Success", [])),
+    )
+    with pytest.raises(RemoteDuplicateError):
+        platform.client().load_balance(load())
+
+
 def test_a_duplicate_on_the_first_attempt_is_an_error() -> None:
     platform = Platform(sealed(409, envelope_a(38, "Duplicate uniqueReferenceNumber")))
     with pytest.raises(RemoteDuplicateError):
