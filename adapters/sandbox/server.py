@@ -35,7 +35,8 @@ from pydantic import ValidationError
 from paycore.adapters.enkash import crypto
 from paycore.adapters.enkash import endpoints as ep
 from paycore.adapters.enkash.config import EnkashConfig
-from paycore.adapters.enkash.errors import PayloadCryptoError
+from paycore.adapters.enkash.errors import PayloadCryptoError, RequestValidationError
+from paycore.adapters.enkash.models import invalid_request
 from paycore.adapters.sandbox.faults import Fault, FaultPlan, FaultRates
 from paycore.adapters.sandbox.ledger import Ledger, Received
 from paycore.adapters.sandbox.state import PlatformState, Refusal
@@ -173,17 +174,21 @@ class Sandbox:
         return scheme.lower() == "bearer" and expiry is not None and time.monotonic() < expiry
 
     def answer(self, endpoint: ep.Endpoint[Any, Any], document: Any) -> tuple[int, Any]:
-        """Validate, draw a fault, apply the rule; the HTTP status and the envelope.
-
-        Raises :class:`_DropConnection` for a timeout after the effect.
-        """
+        """Validate the body, then apply it; the HTTP status and the envelope."""
         try:
             request = endpoint.request.model_validate(document)
         except ValidationError as exc:
-            first = exc.errors(include_url=False, include_input=False)[0]
-            where = ".".join(map(str, first["loc"]))
-            self._record(endpoint, None, Fault.NONE, 400)
-            return 400, _envelope(endpoint, 1, f"Invalid parameter {where}: {first['msg']}")
+            refusal = invalid_request(endpoint.request.__name__, exc)
+        except RequestValidationError as exc:
+            refusal = exc
+        else:
+            return self._apply(endpoint, request)
+        self._record(endpoint, None, Fault.NONE, 400)
+        return 400, _envelope(endpoint, 1, f"Invalid parameter {refusal.message}")
+
+    def _apply(self, endpoint: ep.Endpoint[Any, Any], request: Any) -> tuple[int, Any]:
+        """Draw a fault and apply the rule; :class:`_DropConnectionError` for a
+        timeout after the effect."""
         reference = endpoint.reference(request) if endpoint.reference else None
         fault = self.faults.draw(endpoint.path)
         if fault is Fault.LATENCY:
@@ -292,7 +297,8 @@ class _Handler(BaseHTTPRequestHandler):
                     crypto.decrypt(secret, document["request"]), parse_float=Decimal
                 )
         except (ValueError, KeyError, TypeError, PayloadCryptoError):
-            self._reply(422, _envelope(endpoint, 422, "Invalid encrypted request"))
+            unreadable = "encrypted request" if endpoint.area.encrypted else "request format"
+            self._reply(422, _envelope(endpoint, 422, f"Invalid {unreadable}"))
             return
         try:
             status, answer = sandbox.answer(endpoint, document)
