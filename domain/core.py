@@ -45,6 +45,7 @@ from paycore.domain.b2b import check_remarks
 from paycore.domain.card_account import (
     BL,
     UL,
+    BlockCode,
     Card,
     CardAccount,
     CardForm,
@@ -442,6 +443,7 @@ class PaymentsCore(Application[UUID]):
         kyc_completed: bool,
         terms_accepted: bool,
         context: CommandContext | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         account_id, card_id = _uuid(account_id, "account_id"), _text(card_id, "card_id", 64)
         kyc, terms = _flag(kyc_completed, "kyc_completed"), _flag(terms_accepted, "terms_accepted")
@@ -451,7 +453,13 @@ class PaymentsCore(Application[UUID]):
                 card_id, kyc_completed=kyc, terms_accepted=terms
             )
 
-        self._run("activate_card", {}, action, context)
+        self._run(
+            "activate_card",
+            {"account_id": account_id, "card_id": card_id, "kyc": kyc, "terms": terms},
+            action,
+            context,
+            idempotency_key,
+        )
 
     def load_card(
         self,
@@ -514,6 +522,7 @@ class PaymentsCore(Application[UUID]):
         controls: UsageControls,
         *,
         context: CommandContext | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         account_id = _uuid(account_id, "account_id")
         if isinstance(card_ids, str) or not isinstance(card_ids, Sequence):
@@ -527,7 +536,8 @@ class PaymentsCore(Application[UUID]):
         def action(unit: _Unit) -> None:
             unit.get(CardAccount, account_id).set_usage_controls(ids, controls)
 
-        self._run("set_usage_controls", {}, action, context)
+        args = {"account_id": account_id, "card_ids": ids, "controls": controls}
+        self._run("set_usage_controls", args, action, context, idempotency_key)
 
     def set_card_pin(
         self,
@@ -536,6 +546,7 @@ class PaymentsCore(Application[UUID]):
         pin: str,
         *,
         context: CommandContext | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         """Passes the PIN to the platform through the PIN gateway; records only when."""
         account_id, card_id = _uuid(account_id, "account_id"), _text(card_id, "card_id", 64)
@@ -550,7 +561,8 @@ class PaymentsCore(Application[UUID]):
             account.record_pin_set(card_id, self._now())
             gateway.set_pin(account, account.card(card_id), checked_pin)
 
-        self._run("set_card_pin", {}, action, context)
+        args = {"account_id": account_id, "card_id": card_id}  # never the PIN, not even hashed
+        self._run("set_card_pin", args, action, context, idempotency_key)
 
     def request_card_otp(
         self,
@@ -577,6 +589,7 @@ class PaymentsCore(Application[UUID]):
         otp: str,
         *,
         context: CommandContext | None = None,
+        idempotency_key: str | None = None,
     ) -> str:
         """Consumes a matching OTP and returns what it was issued for."""
         account_id, card_id = _uuid(account_id, "account_id"), _text(card_id, "card_id", 64)
@@ -588,7 +601,8 @@ class PaymentsCore(Application[UUID]):
             digest = self.otp_key.digest(challenge.reference, checked) if challenge else ""
             return account.verify_otp(card_id, digest, self._now())
 
-        return self._run("verify_card_otp", {}, action, context)
+        args = {"account_id": account_id, "card_id": card_id}  # never the OTP
+        return self._run("verify_card_otp", args, action, context, idempotency_key)
 
     def lock_card(
         self,
@@ -597,8 +611,9 @@ class PaymentsCore(Application[UUID]):
         reason: str = "",
         *,
         context: CommandContext | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
-        self._change_block_code(account_id, card_id, L, reason, context)
+        self._change_block_code(account_id, card_id, L, reason, context, idempotency_key)
 
     def unlock_card(
         self,
@@ -607,8 +622,9 @@ class PaymentsCore(Application[UUID]):
         reason: str = "",
         *,
         context: CommandContext | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
-        self._change_block_code(account_id, card_id, UL, reason, context)
+        self._change_block_code(account_id, card_id, UL, reason, context, idempotency_key)
 
     def block_card(
         self,
@@ -617,12 +633,19 @@ class PaymentsCore(Application[UUID]):
         reason: str = "",
         *,
         context: CommandContext | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         """Blocks a card for good (block code BL)."""
-        self._change_block_code(account_id, card_id, BL, reason, context)
+        self._change_block_code(account_id, card_id, BL, reason, context, idempotency_key)
 
     def _change_block_code(
-        self, account_id: UUID, card_id: str, code: Any, reason: str, context: CommandContext | None
+        self,
+        account_id: UUID,
+        card_id: str,
+        code: BlockCode,
+        reason: str,
+        context: CommandContext | None,
+        idempotency_key: str | None,
     ) -> None:
         account_id, card_id = _uuid(account_id, "account_id"), _text(card_id, "card_id", 64)
         reason = _text(reason, "reason", 200, allow_empty=True)
@@ -630,7 +653,8 @@ class PaymentsCore(Application[UUID]):
         def action(unit: _Unit) -> None:
             unit.get(CardAccount, account_id).change_block_code(card_id, code, reason)
 
-        self._run("change_block_code", {}, action, context)
+        args = {"account_id": account_id, "card_id": card_id, "code": code, "reason": reason}
+        self._run("change_block_code", args, action, context, idempotency_key)
 
     def replace_card(
         self,
@@ -652,15 +676,21 @@ class PaymentsCore(Application[UUID]):
         return self._run("replace_card", args, action, context, idempotency_key)
 
     def record_remote_card_account(
-        self, account_id: UUID, remote_id: str, *, context: CommandContext | None = None
+        self,
+        account_id: UUID,
+        remote_id: str,
+        *,
+        context: CommandContext | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         """The platform's ``cardAccountId`` for this account (recorded by the sync)."""
         account_id, remote_id = _uuid(account_id, "account_id"), _text(remote_id, "remote_id", 64)
         self._run(
             "record_remote_card_account",
-            {},
+            {"account_id": account_id, "remote_id": remote_id},
             lambda unit: unit.get(CardAccount, account_id).register_remote_account(remote_id),
             context,
+            idempotency_key,
         )
 
     def record_remote_card(
@@ -671,6 +701,7 @@ class PaymentsCore(Application[UUID]):
         masked_number: str,
         *,
         context: CommandContext | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         """The platform's ``enKashCardId`` and masked number for a card (from the sync)."""
         account_id, card_id = _uuid(account_id, "account_id"), _text(card_id, "card_id", 64)
@@ -678,11 +709,12 @@ class PaymentsCore(Application[UUID]):
         masked = _text(masked_number, "masked_number", 32)
         self._run(
             "record_remote_card",
-            {},
+            {"account_id": account_id, "card_id": card_id, "remote_id": remote_id},
             lambda unit: unit.get(CardAccount, account_id).register_remote_card(
                 card_id, remote_id, masked
             ),
             context,
+            idempotency_key,
         )
 
     # Invoices and notes.
@@ -724,6 +756,7 @@ class PaymentsCore(Application[UUID]):
         *,
         object_version: ObjectVersion | tuple[int, int] | None = None,
         context: CommandContext | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         """The buyer accepts, rejects or returns an invoice."""
         invoice_id = _uuid(invoice_id, "invoice_id")
@@ -734,7 +767,13 @@ class PaymentsCore(Application[UUID]):
         def action(unit: _Unit) -> None:
             unit.get(Invoice, invoice_id).respond(answer, remarks, version)
 
-        self._run("respond_to_invoice", {}, action, context)
+        args = {
+            "invoice_id": invoice_id,
+            "response": answer,
+            "remarks": remarks,
+            "version": version,
+        }
+        self._run("respond_to_invoice", args, action, context, idempotency_key)
 
     def edit_invoice(
         self,
@@ -745,6 +784,7 @@ class PaymentsCore(Application[UUID]):
         allows_partial: bool = True,
         object_version: ObjectVersion | tuple[int, int] | None = None,
         context: CommandContext | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         invoice_id = _uuid(invoice_id, "invoice_id")
         number = Invoice.check_number(supplier_invoice_number)
@@ -755,7 +795,14 @@ class PaymentsCore(Application[UUID]):
         def action(unit: _Unit) -> None:
             unit.get(Invoice, invoice_id).edit(number, amount, partial, version)
 
-        self._run("edit_invoice", {}, action, context)
+        args = {
+            "invoice_id": invoice_id,
+            "number": number,
+            "total": amount,
+            "partial": partial,
+            "version": version,
+        }
+        self._run("edit_invoice", args, action, context, idempotency_key)
 
     def cancel_invoice(
         self,
@@ -764,6 +811,7 @@ class PaymentsCore(Application[UUID]):
         *,
         object_version: ObjectVersion | tuple[int, int] | None = None,
         context: CommandContext | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         invoice_id = _uuid(invoice_id, "invoice_id")
         remarks = check_remarks(remarks)
@@ -772,7 +820,8 @@ class PaymentsCore(Application[UUID]):
         def action(unit: _Unit) -> None:
             unit.get(Invoice, invoice_id).cancel(remarks, version)
 
-        self._run("cancel_invoice", {}, action, context)
+        args = {"invoice_id": invoice_id, "remarks": remarks, "version": version}
+        self._run("cancel_invoice", args, action, context, idempotency_key)
 
     def receive_cd_note(
         self,
@@ -858,6 +907,7 @@ class PaymentsCore(Application[UUID]):
         otp: str,
         *,
         context: CommandContext | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         """Checks the OTP and reserves the amount on the invoices, atomically."""
         payment_id = _uuid(payment_id, "payment_id")
@@ -869,7 +919,8 @@ class PaymentsCore(Application[UUID]):
             digest = self.otp_key.digest(payment.otp.reference, checked) if payment.otp else ""
             payments.authorise(payment, invoices, digest, self._now())
 
-        self._run("authorise_payment", {}, action, context)
+        args = {"payment_id": payment_id}  # never the OTP
+        self._run("authorise_payment", args, action, context, idempotency_key)
 
     def submit_payment(
         self,
@@ -971,13 +1022,15 @@ class PaymentsCore(Application[UUID]):
         *,
         object_version: ObjectVersion | tuple[int, int] | None = None,
         context: CommandContext | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         po_id, version = _uuid(po_id, "po_id"), _object_version(object_version)
         self._run(
             "send_purchase_order",
-            {},
+            {"po_id": po_id, "version": version},
             lambda unit: unit.get(PurchaseOrder, po_id).send(version),
             context,
+            idempotency_key,
         )
 
     def edit_purchase_order(
@@ -988,15 +1041,17 @@ class PaymentsCore(Application[UUID]):
         *,
         object_version: ObjectVersion | tuple[int, int] | None = None,
         context: CommandContext | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         """Edits a draft, sent or returned order; a sent or returned one is sent again."""
         po_id, version = _uuid(po_id, "po_id"), _object_version(object_version)
         subject, amount = _text(subject, "subject", 200), Money.positive(total)
         self._run(
             "edit_purchase_order",
-            {},
+            {"po_id": po_id, "subject": subject, "total": amount, "version": version},
             lambda unit: unit.get(PurchaseOrder, po_id).edit(subject, amount, version),
             context,
+            idempotency_key,
         )
 
     def record_po_response(
@@ -1007,6 +1062,7 @@ class PaymentsCore(Application[UUID]):
         *,
         object_version: ObjectVersion | tuple[int, int] | None = None,
         context: CommandContext | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         """The supplier accepts, rejects or returns a sent order."""
         po_id, version = _uuid(po_id, "po_id"), _object_version(object_version)
@@ -1014,9 +1070,10 @@ class PaymentsCore(Application[UUID]):
         remarks = check_remarks(remarks)
         self._run(
             "record_po_response",
-            {},
+            {"po_id": po_id, "response": answer, "remarks": remarks, "version": version},
             lambda unit: unit.get(PurchaseOrder, po_id).record_response(answer, remarks, version),
             context,
+            idempotency_key,
         )
 
     def record_po_fulfilment(
@@ -1042,13 +1099,15 @@ class PaymentsCore(Application[UUID]):
         *,
         object_version: ObjectVersion | tuple[int, int] | None = None,
         context: CommandContext | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         po_id, version = _uuid(po_id, "po_id"), _object_version(object_version)
         self._run(
             "close_purchase_order",
-            {},
+            {"po_id": po_id, "version": version},
             lambda unit: unit.get(PurchaseOrder, po_id).close(version),
             context,
+            idempotency_key,
         )
 
     def cancel_purchase_order(
@@ -1058,14 +1117,16 @@ class PaymentsCore(Application[UUID]):
         *,
         object_version: ObjectVersion | tuple[int, int] | None = None,
         context: CommandContext | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         po_id, version = _uuid(po_id, "po_id"), _object_version(object_version)
         remarks = check_remarks(remarks)
         self._run(
             "cancel_purchase_order",
-            {},
+            {"po_id": po_id, "remarks": remarks, "version": version},
             lambda unit: unit.get(PurchaseOrder, po_id).cancel(remarks, version),
             context,
+            idempotency_key,
         )
 
 

@@ -103,6 +103,23 @@ def test_idempotent_create_returns_the_same_aggregate(core: PaymentsCore) -> Non
     assert core.get_card_account(first).version == 1
 
 
+def test_a_redelivered_b2b_message_with_its_key_is_applied_once(core: PaymentsCore) -> None:
+    invoice_id = core.receive_invoice(
+        INVOICE, "SUP-1", "100.00", buyer_b2b_id="b", supplier_b2b_id="s", idempotency_key="m-1"
+    )
+    core.respond_to_invoice(
+        invoice_id, "ACCEPT", "ok", object_version=(1, 2), idempotency_key="m-2"
+    )
+    before = written(core)
+
+    core.respond_to_invoice(
+        invoice_id, "ACCEPT", "ok", object_version=(1, 2), idempotency_key="m-2"
+    )
+
+    assert written(core) == before
+    assert core.get_invoice(invoice_id).object_version == 2
+
+
 def test_idempotency_key_must_be_text(core: PaymentsCore) -> None:
     with pytest.raises(InvalidArgument):
         core.open_card_account("CO1", "Acme", "Main", "CORPORATE", idempotency_key=42)  # type: ignore[arg-type]
