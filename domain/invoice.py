@@ -184,6 +184,13 @@ class Invoice(PaycoreAggregate, VersionedObject):
     ) -> None:
         """A returned invoice, edited by the supplier, is CREATED again."""
         INVOICE_LIFECYCLE.check(self.status, _I.CREATED, invoice=self.object_id)
+        credits = self._confirmed_notes(NoteType.CREDIT)
+        if total + self._confirmed_notes(NoteType.DEBIT) < credits + self.settled + self.reserved:
+            msg = (
+                f"a total of {total} is less than the {credits} of confirmed credit notes "
+                f"and payments on invoice {self.object_id}; the outstanding would be negative"
+            )
+            raise CdNoteExceedsOutstanding(msg, invoice=self.object_id, total=str(total))
         self._edited(
             supplier_invoice_number=supplier_invoice_number,
             total=total,
