@@ -1,10 +1,12 @@
-"""What the domain rule tests share: refusals that write nothing, and a clock to advance."""
+"""What the domain rule tests share: refusals that write nothing, a clock to advance, and
+invoices to pay."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from uuid import UUID
 
 import pytest
 
@@ -40,3 +42,44 @@ class ManualClock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+# Invoices and payments against them.
+
+
+def object_id(number: int) -> str:
+    return f"INV{number:032d}"
+
+
+def received_invoice(
+    core: PaymentsCore, total: str = "1000.00", number: int = 1, *, allows_partial: bool = True
+) -> UUID:
+    return core.receive_invoice(
+        object_id(number),
+        f"SUP-{number}",
+        total,
+        allows_partial=allows_partial,
+        buyer_b2b_id="buyer",
+        supplier_b2b_id="supplier",
+    )
+
+
+def accepted_invoice(
+    core: PaymentsCore, total: str = "1000.00", number: int = 1, *, allows_partial: bool = True
+) -> UUID:
+    invoice_id = received_invoice(core, total, number, allows_partial=allows_partial)
+    core.respond_to_invoice(invoice_id, "ACCEPT", "ok")
+    return invoice_id
+
+
+def authorised_payment(core: PaymentsCore, invoice_id: UUID, amount: str | None = None) -> UUID:
+    """A payment of ``amount`` (all that is outstanding if None), reserved on the invoice."""
+    payment_id = core.initiate_payment([invoice_id], amount=amount)
+    core.authorise_payment(payment_id, core.request_payment_otp(payment_id).otp)
+    return payment_id
+
+
+def settle(core: PaymentsCore, invoice_id: UUID, amount: str | None = None) -> None:
+    payment_id = authorised_payment(core, invoice_id, amount)
+    core.submit_payment(payment_id)
+    core.record_payment_success(payment_id, "UTR0001")

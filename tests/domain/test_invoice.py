@@ -24,45 +24,16 @@ from paycore.domain.errors import (
 )
 from paycore.domain.invoice import Invoice
 from paycore.domain.money import Money
-from tests.domain.rule_checks import refused
+from tests.domain.rule_checks import (
+    accepted_invoice,
+    authorised_payment,
+    object_id,
+    received_invoice,
+    refused,
+    settle,
+)
 
 FIRST = "INV" + "0" * 31 + "1"
-
-
-def object_id(number: int) -> str:
-    return f"INV{number:032d}"
-
-
-def received_invoice(
-    core: PaymentsCore, total: str = "1000.00", number: int = 1, *, allows_partial: bool = True
-) -> UUID:
-    return core.receive_invoice(
-        object_id(number),
-        f"SUP-{number}",
-        total,
-        allows_partial=allows_partial,
-        buyer_b2b_id="buyer",
-        supplier_b2b_id="supplier",
-    )
-
-
-def accepted_invoice(core: PaymentsCore, total: str = "1000.00", number: int = 1) -> UUID:
-    invoice_id = received_invoice(core, total, number)
-    core.respond_to_invoice(invoice_id, "ACCEPT", "ok")
-    return invoice_id
-
-
-def authorised_payment(core: PaymentsCore, invoice_id: UUID, amount: str | None = None) -> UUID:
-    """A payment of ``amount`` (all that is outstanding if None), reserved on the invoice."""
-    payment_id = core.initiate_payment([invoice_id], amount=amount)
-    core.authorise_payment(payment_id, core.request_payment_otp(payment_id).otp)
-    return payment_id
-
-
-def settle(core: PaymentsCore, invoice_id: UUID, amount: str | None = None) -> None:
-    payment_id = authorised_payment(core, invoice_id, amount)
-    core.submit_payment(payment_id)
-    core.record_payment_success(payment_id, "UTR0001")
 
 
 def invoice_in(core: PaymentsCore, status: str, number: int) -> UUID:
