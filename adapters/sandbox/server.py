@@ -30,11 +30,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from paycore.adapters.enkash import crypto
 from paycore.adapters.enkash import endpoints as ep
-from paycore.adapters.enkash.config import EnkashConfig
+from paycore.adapters.enkash.config import ENV_PREFIX, EnkashConfig
 from paycore.adapters.enkash.errors import PayloadCryptoError, RequestValidationError
 from paycore.adapters.enkash.models import invalid_request
 from paycore.adapters.sandbox.faults import Fault, FaultPlan, FaultRates
@@ -120,6 +120,15 @@ class Sandbox:
             "password": settings.password,
         }
         return EnkashConfig(**(values | overrides))
+
+    def client_environ(self, **overrides: Any) -> dict[str, str]:
+        """The same settings as environment variables, for a client in a subprocess
+        (read there by ``EnkashConfig.from_env()``)."""
+        config = self.client_config(**overrides)
+        return {
+            ENV_PREFIX + name.upper(): _plain(getattr(config, name))
+            for name in type(config).model_fields
+        }
 
     def expire_tokens(self) -> None:
         """Make every issued token stale, as if its lifetime had passed."""
@@ -226,6 +235,10 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     sandbox: Sandbox
+
+
+def _plain(value: object) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
 
 
 def _oauth_error(description: str) -> dict[str, str]:

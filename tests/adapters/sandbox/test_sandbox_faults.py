@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 
-import httpx
 import pytest
 from enkash_builders import (
     INVOICE_ID,
@@ -142,14 +141,3 @@ def test_under_random_faults_every_load_is_applied_exactly_once() -> None:
     assert sandbox.state.cards[card.enKashCardId].balance == len(applied)
     injected = {r.fault for r in sandbox.ledger.received}
     assert {"server_error", "timeout_after_effect"} <= injected
-
-
-def test_ledger_is_readable_over_http(client: EnkashClient, sandbox: Sandbox) -> None:
-    card = issue_card(client, open_account(client))
-    client.load_balance(load_request(card, "9.00", "LOAD-H"))
-    snapshot = httpx.get(sandbox.url + "/_sandbox/effects").json()
-    assert snapshot == sandbox.ledger.snapshot()
-    assert snapshot["token_requests"] == 1
-    assert {"endpoint": "load_balance", "reference": "LOAD-H", "detail": {"amount": "9.00"}} in (
-        snapshot["applied"]
-    )
