@@ -13,34 +13,41 @@ from paycore.adapters.enkash import models as m
 from paycore.adapters.sandbox import Sandbox
 
 
-def test_sixteen_threads_needing_a_token_at_once_cause_one_token_request(
-    sandbox: Sandbox,
-) -> None:
-    setup = EnkashClient(sandbox.client_config())
-    account = open_account(setup)
-    setup.close()
-    query = m.CardAccountQuery(companyId=COMPANY, cardAccountId=account.cardAccountId)
-    before = sandbox.ledger.token_requests
+def read_from_sixteen_threads_at_once(client: EnkashClient, query: m.CardAccountQuery) -> None:
     start = threading.Barrier(16)
     answers: list[m.CardAccount] = []
     failures: list[BaseException] = []
 
-    def read(client: EnkashClient) -> None:
+    def read() -> None:
         start.wait()
         try:
             answers.append(client.get_card_account(query))
         except BaseException as exc:
             failures.append(exc)
 
-    with EnkashClient(sandbox.client_config()) as client:
-        threads = [threading.Thread(target=read, args=(client,)) for _ in range(16)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+    threads = [threading.Thread(target=read) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     assert failures == []
     assert len(answers) == 16
-    assert sandbox.ledger.token_requests - before == 1
+
+
+def test_sixteen_threads_needing_a_token_at_once_cause_one_token_request(
+    sandbox: Sandbox,
+) -> None:
+    now = [0.0]
+    with EnkashClient(sandbox.client_config(), clock=lambda: now[0]) as client:
+        account = open_account(client)
+        query = m.CardAccountQuery(companyId=COMPANY, cardAccountId=account.cardAccountId)
+        assert sandbox.ledger.token_requests == 1
+        now[0] = 280.0  # within the refresh margin of a 300 s token: every thread renews
+        read_from_sixteen_threads_at_once(client, query)
+        assert sandbox.ledger.token_requests == 2
+    with EnkashClient(sandbox.client_config()) as fresh:
+        read_from_sixteen_threads_at_once(fresh, query)
+    assert sandbox.ledger.token_requests == 3
 
 
 def test_a_token_the_platform_dropped_is_renewed_transparently(
