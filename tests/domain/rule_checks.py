@@ -3,9 +3,10 @@ invoices to pay."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -29,6 +30,26 @@ def refused(
         yield refusal
     assert refusal.value.code == code
     assert written(core) == before, "a refused command wrote events"
+
+
+def refused_moves(
+    core: PaymentsCore,
+    error: type[PaycoreError],
+    code: str,
+    moves: Mapping[str, Callable[[], object]],
+) -> dict[str, dict[str, Any]]:
+    """Runs each move, which must be ``refused``; returns each refusal's details by move."""
+    details = {}
+    for name, move in moves.items():
+        with refused(core, error, code) as refusal:
+            move()
+        details[name] = refusal.value.details
+    return details
+
+
+def named_in(refusals: dict[str, dict[str, Any]]) -> dict[str, tuple[str, str, list[str]]]:
+    """The (status, attempted, allowed) each lifecycle refusal names, by move."""
+    return {name: (d["status"], d["attempted"], d["allowed"]) for name, d in refusals.items()}
 
 
 class ManualClock:
