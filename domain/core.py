@@ -246,6 +246,25 @@ class PaymentsCore(Application[UUID]):
         finally:
             _current_tracking.reset(token)
 
+    def record_position(self, position: Tracking) -> None:
+        """Saves a consumer's position alone, for an item that needed no command.
+
+        Positions of one consumer only move forward: an earlier or equal one is
+        ``ALREADY_PROCESSED``.
+        """
+        if self.has_tracked(position):
+            msg = f"{position.application_name} is already past {position.notification_id}"
+            raise AlreadyProcessed(
+                msg, consumer=position.application_name, position=position.notification_id
+            )
+        self.recorder.insert_events([], tracking=position)
+
+    def max_tracked(self, consumer: str) -> int:
+        """The last position a consumer saved (0 before its first)."""
+        recorder = self.recorder
+        assert isinstance(recorder, ProcessRecorder)
+        return recorder.max_tracking_id(consumer) or 0
+
     def has_tracked(self, position: Tracking) -> bool:
         """Whether a command already saved this consumer position."""
         recorder = self.recorder

@@ -209,6 +209,19 @@ def test_a_consumer_position_is_saved_with_the_events_and_only_once(core: Paymen
     assert core.get_card_account(account_id).remote_id == "CA-REMOTE-1"
 
 
+def test_a_consumer_position_alone_moves_only_forward(core: PaymentsCore) -> None:
+    assert core.max_tracked("relay") == 0
+    core.record_position(Tracking("relay", 4))
+    core.record_position(Tracking("relay", 9))
+
+    assert core.max_tracked("relay") == 9
+    assert core.has_tracked(Tracking("relay", 4))
+    for stale in (4, 9):
+        with pytest.raises(AlreadyProcessed):
+            core.record_position(Tracking("relay", stale))
+    assert core.max_tracked("other-consumer") == 0
+
+
 def test_a_refused_command_saves_no_consumer_position(core: PaymentsCore) -> None:
     account_id = core.open_card_account("CO1", "Acme", "Main", "CORPORATE")
     with core.tracking(Tracking("relay", 3)), pytest.raises(NotFound):
