@@ -8,7 +8,7 @@ platform's block codes.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -145,6 +145,8 @@ class Tally:
         return Tally(self.total + amount, self.count + 1)
 
 
+#: India Standard Time: the platform's days and months (no daylight saving).
+IST = timezone(timedelta(hours=5, minutes=30), "IST")
 #: How far back the windows keep their tallies: late reports within this reach still
 #: count towards their own day and month.
 DAYS_KEPT, MONTHS_KEPT = 62, 13
@@ -163,7 +165,9 @@ class SpendWindow:
 
     @staticmethod
     def keys(at: datetime) -> tuple[str, str]:
-        return at.date().isoformat(), at.strftime("%Y-%m")
+        """The Indian calendar day and month of ``at``, whatever zone it was given in."""
+        local = at.astimezone(IST)
+        return local.date().isoformat(), local.strftime("%Y-%m")
 
     def tallies(self, at: datetime) -> tuple[Tally, Tally]:
         """The day's and the month's tally as they would be with nothing more spent."""
@@ -257,6 +261,12 @@ class CardAccount(PaycoreAggregate):
         if card_id in self.cards:
             msg = f"card {card_id} is already on this account"
             raise InvalidArgument(msg, card_id=card_id)
+        if (initial_load or kind is CardKind.GIFT) and initial_load < MINIMUM_LOAD:
+            msg = (
+                f"an initial load is nothing or at least {MINIMUM_LOAD}, and a gift card "
+                f"carries its value from issue; not {initial_load}"
+            )
+            raise LoadBelowMinimum(msg, amount=str(initial_load), minimum=str(MINIMUM_LOAD))
         self._check_cap(initial_load)
         self._card_issued(card_id=card_id, kind=kind, form=form, initial_load=initial_load)
 
@@ -382,6 +392,9 @@ class CardAccount(PaycoreAggregate):
     # Controls.
 
     def set_usage_controls(self, card_ids: list[str], controls: UsageControls) -> None:
+        if len(set(card_ids)) != len(card_ids):
+            msg = "usage controls name each card once"
+            raise ControlsCardCount(msg, count=len(card_ids))
         if not 1 <= len(card_ids) <= MAX_CARDS_PER_CONTROLS:
             msg = (
                 f"usage controls apply to 1-{MAX_CARDS_PER_CONTROLS} cards at once, "
@@ -392,7 +405,7 @@ class CardAccount(PaycoreAggregate):
             if self.card(card_id).block_code is BL:
                 msg = f"card {card_id} is blocked; its controls cannot change"
                 raise CardBlocked(msg, card_id=card_id)
-        self._usage_controls_set(card_ids=sorted(set(card_ids)), controls=controls)
+        self._usage_controls_set(card_ids=sorted(card_ids), controls=controls)
 
     @event("UsageControlsSet", topic="paycore.CardAccount.UsageControlsSet")
     def _usage_controls_set(self, card_ids: list[str], controls: UsageControls) -> None:

@@ -187,6 +187,8 @@ class PurchaseOrder(PaycoreAggregate, VersionedObject):
 
     def record_fulfilment(self, value: Money) -> None:
         """Goods or services worth ``value`` arrived; never more than was ordered."""
+        status = _O.FULFILLED if value >= self.unfulfilled else _O.PARTIALLY_FULFILLED
+        self._move(status)
         if value > self.unfulfilled:
             msg = (
                 f"{value} is more than the {self.unfulfilled} still unfulfilled on "
@@ -198,8 +200,6 @@ class PurchaseOrder(PaycoreAggregate, VersionedObject):
                 value=str(value),
                 unfulfilled=str(self.unfulfilled),
             )
-        status = _O.FULFILLED if value == self.unfulfilled else _O.PARTIALLY_FULFILLED
-        self._move(status)
         self._fulfilment_recorded(value=value, status=status)
 
     @event("FulfilmentRecorded", topic="paycore.PurchaseOrder.FulfilmentRecorded")

@@ -309,6 +309,18 @@ def test_initial_load_at_issue_stays_within_the_cap(core: PaymentsCore) -> None:
     assert card_of(core, account_id, card_id).balance == Money("1000.00")
 
 
+def test_a_gift_card_carries_at_least_one_rupee_from_issue(core: PaymentsCore) -> None:
+    account_id = open_account(core)
+    for too_little in ("0", "0.99"):
+        with refused(core, LoadBelowMinimum, "LOAD_BELOW_MINIMUM"):
+            core.issue_card(account_id, "GIFT", initial_load=too_little)
+    with refused(core, LoadBelowMinimum, "LOAD_BELOW_MINIMUM"):
+        core.issue_card(account_id, "PREPAID", initial_load="0.50")
+    assert core.get_card_account(account_id).cards == {}
+    core.issue_card(account_id, "PREPAID", initial_load="0")
+    core.issue_card(account_id, "GIFT", initial_load="1.00")
+
+
 # Spends.
 
 
@@ -349,10 +361,19 @@ def test_spend_never_beyond_the_per_transaction_limit(core: PaymentsCore) -> Non
 def test_daily_amount_limit_holds_for_the_day_and_rolls_over_the_next(core: PaymentsCore) -> None:
     account_id, card_id = card_with_controls(core, daily_amount="100.00")
     spend(core, account_id, card_id, "60.00")
-    spend(core, account_id, card_id, "40.00", MONDAY + timedelta(hours=13))
-    details = refused_spend(core, account_id, card_id, "0.01", MONDAY + timedelta(hours=13))
+    spend(core, account_id, card_id, "40.00", MONDAY + timedelta(hours=8))
+    details = refused_spend(core, account_id, card_id, "0.01", MONDAY + timedelta(hours=8))
     assert details["limit"] == "daily amount"
     spend(core, account_id, card_id, "100.00", MONDAY + timedelta(days=1))
+
+
+def test_spend_limit_days_are_indian_calendar_days(core: PaymentsCore) -> None:
+    """Monday 20:00 UTC is Tuesday 01:30 in India: it counts towards Tuesday."""
+    account_id, card_id = card_with_controls(core, daily_count=1)
+    spend(core, account_id, card_id, "1.00", MONDAY)
+    spend(core, account_id, card_id, "1.00", MONDAY.replace(hour=20))
+    details = refused_spend(core, account_id, card_id, "1.00", MONDAY + timedelta(days=1))
+    assert details["limit"] == "daily count"
 
 
 def test_daily_count_limit_holds_for_the_day_and_rolls_over_the_next(core: PaymentsCore) -> None:
@@ -403,7 +424,7 @@ def test_usage_controls_apply_to_1_to_100_cards(core: PaymentsCore) -> None:
     account_id = open_account(core)
     card_ids = [core.issue_card(account_id, "PREPAID") for _ in range(100)]
     controls = UsageControls(daily_count=5)
-    for too_many_or_few in ([], [*card_ids, "one-more"]):
+    for too_many_or_few in ([], [*card_ids, "one-more"], [card_ids[0], card_ids[0]]):
         with refused(core, ControlsCardCount, "CONTROLS_CARD_COUNT") as refusal:
             core.set_usage_controls(account_id, too_many_or_few, controls)
         assert refusal.value.details["count"] == len(too_many_or_few)
