@@ -65,6 +65,8 @@ class SandboxSettings:
     #: how long a TIMEOUT_AFTER_EFFECT holds the answer before dropping the connection
     hang_seconds: float = 1.0
     webhook: WebhookTarget | None = None
+    #: the loopback port to listen on; 0 takes a free one
+    port: int = 0
 
 
 class Sandbox:
@@ -82,7 +84,7 @@ class Sandbox:
         self._auth_lock = threading.Lock()
         self._tokens: dict[str, float] = {}
         self._failed_logins = 0
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server = _Server(("127.0.0.1", self.settings.port), _Handler)
         self._server.sandbox = self
         host, port = self._server.server_address[:2]
         self.url = f"http://{host!s}:{port}"
