@@ -1,0 +1,80 @@
+"""View tables in PostgreSQL: in the event store's schema by default, or in another one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC
+from typing import Any, ClassVar
+
+from eventsourcing.postgres import PostgresDatastore
+from psycopg.sql import SQL, Identifier
+from psycopg.types.json import Jsonb
+
+from paycore.projections.store import POSITIONS, Cursor, ViewStore
+from paycore.projections.tables import Kind
+
+
+class PostgresViewStore(ViewStore):
+    """Tables in one schema, named with the ``paycore_`` prefix like the SQLite ones."""
+
+    placeholder: ClassVar[str] = "%s"
+    sql_types: ClassVar[dict[Kind, str]] = {
+        Kind.TEXT: "TEXT",
+        Kind.INTEGER: "BIGINT",
+        Kind.AMOUNT: "NUMERIC",
+        Kind.TIME: "TIMESTAMPTZ",
+        Kind.UUID: "UUID",
+        Kind.FLAG: "BOOLEAN",
+        Kind.JSON: "JSONB",
+        Kind.BYTES: "BYTEA",
+    }
+
+    def __init__(self, datastore: PostgresDatastore) -> None:
+        self.datastore = datastore
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> PostgresViewStore:
+        """From the eventsourcing settings that :func:`paycore.domain.store.store_env` makes."""
+        return cls(
+            PostgresDatastore(
+                dbname=env["POSTGRES_DBNAME"],
+                host=env["POSTGRES_HOST"],
+                port=env["POSTGRES_PORT"],
+                user=env["POSTGRES_USER"],
+                password=env["POSTGRES_PASSWORD"],
+                connect_timeout=float(env.get("POSTGRES_CONNECT_TIMEOUT", "30")),
+                pool_size=int(env.get("POSTGRES_POOL_SIZE", "2")),
+                max_overflow=int(env.get("POSTGRES_MAX_OVERFLOW", "2")),
+                schema=env.get("POSTGRES_SCHEMA", ""),
+            )
+        )
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[Cursor]:
+        with self.datastore.transaction(commit=commit) as cursor:
+            yield cursor
+
+    def qualified(self, table: str) -> str:
+        return SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(table)).as_string()
+
+    def encode(self, kind: Kind, value: Any) -> Any:
+        return Jsonb(value) if kind is Kind.JSON else value
+
+    def decode(self, kind: Kind, value: Any) -> Any:
+        if kind is Kind.TIME:
+            return value.astimezone(UTC)
+        return bytes(value) if kind is Kind.BYTES else value
+
+    def _lock(self, cursor: Cursor) -> None:
+        # EXCLUSIVE mode blocks other writers of views but not readers.
+        cursor.execute(f"LOCK TABLE {self.qualified(POSITIONS)} IN EXCLUSIVE MODE")
+
+    def _in(self, column: str, count: int) -> str:
+        return f"{column} = ANY(%s)"
+
+    def _in_values(self, values: Sequence[Any]) -> list[Any]:
+        return [list(values)]
+
+    def close(self) -> None:
+        self.datastore.close()

@@ -1,0 +1,167 @@
+"""The projector: reads PaymentsCore's event log in batches and keeps the views current.
+
+Each batch is decoded once; then, in one transaction, every view folds the events past
+its own position into rows and records the batch's last notification id as its new
+position. A crash between batches loses nothing and repeats nothing.
+
+Positions are the id of the last notification processed, never a count: PostgreSQL's
+ids have gaps (an insert that fails still consumes a value of the sequence). Reading
+``id > last`` is safe across those gaps because the eventsourcing library inserts events
+under an EXCLUSIVE lock on the events table, so ids become visible in the order they
+were issued: once a reader sees id ``n``, no transaction can later commit an id below
+``n``, and a gap it passes is a gap for good. SQLite has one writer at a time and uses
+the rowid, so the same holds there. Following is therefore a plain polling loop.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Any
+from uuid import uuid4
+
+from eventsourcing.persistence import Notification
+
+from paycore.domain.core import PaymentsCore
+from paycore.domain.store import store_env
+from paycore.projections.chain import HashChainView
+from paycore.projections.postgres import PostgresViewStore
+from paycore.projections.sqlite import SQLiteViewStore
+from paycore.projections.store import Rows, ViewStore
+from paycore.projections.tables import Table
+from paycore.projections.views import Recorded, View, read_models
+
+#: Called during a rebuild with the position reached and the position to reach.
+Progress = Callable[[int, int], None]
+
+
+def open_views(url: str) -> ViewStore:
+    """The view store at a database URL: a SQLite file, a PostgreSQL schema, or (for
+    ``memory://``) an in-memory SQLite database private to this process."""
+    if url == "memory://":
+        return SQLiteViewStore(f"file:paycore-views-{uuid4().hex}?mode=memory&cache=shared")
+    env = store_env(url)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        return SQLiteViewStore(env["SQLITE_DBNAME"])
+    return PostgresViewStore.from_env(env)
+
+
+def default_views() -> list[View]:
+    """The read models and the hash chain."""
+    return [*read_models(), HashChainView()]
+
+
+class Projector:
+    """Keeps ``views`` in ``store`` up to date with ``core``'s event log.
+
+    Without a store, the views live in the event store's database (same SQLite file,
+    same PostgreSQL schema), in tables of their own.
+    """
+
+    def __init__(
+        self,
+        core: PaymentsCore,
+        store: ViewStore | None = None,
+        *,
+        views: Sequence[View] | None = None,
+        batch_size: int = 1000,
+    ) -> None:
+        if batch_size < 1:
+            msg = f"batch_size is a whole number from 1, not {batch_size!r}"
+            raise ValueError(msg)
+        self.core = core
+        self._owns_store = store is None
+        self.store = store if store is not None else open_views(core.url)
+        self.views = list(views) if views is not None else default_views()
+        self.batch_size = batch_size
+        self.store.create_tables(self.tables)
+
+    @property
+    def tables(self) -> list[Table[Any]]:
+        return [table for view in self.views for table in view.tables]
+
+    def position(self) -> int:
+        """The id of the last notification every view has processed (0 for none)."""
+        positions = self.store.positions(v.name for v in self.views)
+        return min(positions.values(), default=0)
+
+    def update(self) -> int:
+        """Catches up with the event log; returns how many notifications it read."""
+        count = 0
+        while batch := self._next_batch():
+            self._project(batch)
+            count += len(batch)
+        return count
+
+    def follow(self, stop: threading.Event, interval: float = 0.5) -> None:
+        """Catches up, then polls every ``interval`` seconds, until ``stop`` is set."""
+        while not stop.is_set():
+            self.update()
+            stop.wait(interval)
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Drops the views' tables and replays the whole log into them.
+
+        The hash chain is kept. ``progress(position, target)`` is called after each
+        batch, ``target`` being the last notification id when the rebuild began.
+        """
+        rebuilt = [view for view in self.views if view.rebuildable]
+        self.store.drop_tables(
+            [table for view in rebuilt for table in view.tables], [v.name for v in rebuilt]
+        )
+        self.store.create_tables(self.tables)
+        target = self.core.recorder.max_notification_id() or 0
+        count = 0
+        while batch := self._next_batch():
+            self._project(batch)
+            count += len(batch)
+            if progress is not None:
+                progress(min(batch[-1].id, target), target)
+        return count
+
+    def wait(self, position: int, timeout: float = 10.0, interval: float = 0.05) -> None:
+        """Returns once every view has processed ``position`` (read-your-writes, with
+        ``core.recorder.max_notification_id()`` taken after a command); raises
+        TimeoutError after ``timeout`` seconds. Something else must be following."""
+        deadline = time.monotonic() + timeout
+        while (reached := self.position()) < position:
+            if time.monotonic() >= deadline:
+                msg = f"the views reached position {reached}, not {position}, in {timeout}s"
+                raise TimeoutError(msg)
+            time.sleep(interval)
+
+    def _next_batch(self) -> Sequence[Notification]:
+        return self.core.recorder.select_notifications(
+            self.position(), self.batch_size, inclusive_of_start=False
+        )
+
+    def _project(self, notifications: Sequence[Notification]) -> None:
+        recorded = [Recorded(n, self.core.mapper.to_domain_event(n)) for n in notifications]
+        groups = list({n.originator_id for n in notifications})
+        with self.store.writing() as cursor:
+            # Read under the writers' lock: another projector may have moved on.
+            positions = self.store._positions(cursor, [v.name for v in self.views])
+            rows = Rows(self.store, cursor, groups)
+            for view in self.views:
+                batch = [r for r in recorded if r.position > positions[view.name]]
+                if batch:
+                    view.project(batch, rows)
+                    self.store._set_position(cursor, view.name, batch[-1].position)
+            rows.flush()
+
+    def close(self) -> None:
+        if self._owns_store:
+            self.store.close()
+
+    def __enter__(self) -> Projector:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

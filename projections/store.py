@@ -1,0 +1,279 @@
+"""Where views keep their rows and their positions in the event log.
+
+:class:`ViewStore` is the interface the projector and the queries use. The SQL is the
+same for both backends but for a few details (placeholders, column types, how values are
+encoded, how the writer is locked), which :mod:`paycore.projections.sqlite` and
+:mod:`paycore.projections.postgres` supply. Public methods open a transaction; their
+private twins take a cursor, so that one batch writes rows of several views and their
+positions in a single transaction.
+
+SQL is composed from table and column names that the code defines (a condition's column
+is checked against its table); values always travel as parameters, hence the S608
+exemptions.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, ClassVar, Protocol, TypeVar
+
+from paycore.projections.tables import Column, Kind, Table
+
+R = TypeVar("R")
+
+#: The table of view positions: the id of the last notification each view processed.
+POSITIONS = "paycore_view_positions"
+OPERATORS = frozenset({"=", "<", "<=", ">", ">="})
+#: Values per ``IN`` list; SQLite allows a few thousand parameters per statement.
+CHUNK = 500
+
+#: ``(column, operator, value)``, e.g. ``("actor", "=", "ops@acme.example")``.
+Condition = tuple[str, str, object]
+
+
+class Cursor(Protocol):
+    """The part of a DB-API cursor the stores use (sqlite3 and psycopg both fit)."""
+
+    def execute(self, query: Any, params: Any = ..., /) -> Any: ...
+
+    def executemany(self, query: Any, params_seq: Any, /) -> Any: ...
+
+    def fetchall(self) -> Any: ...
+
+    def fetchone(self) -> Any: ...
+
+
+class ViewStore(ABC):
+    """Tables of rows, and the position of each view, in one SQL database."""
+
+    #: The parameter marker of the driver.
+    placeholder: ClassVar[str]
+    #: The SQL type of each column kind.
+    sql_types: ClassVar[Mapping[Kind, str]]
+
+    # What each backend supplies.
+
+    @abstractmethod
+    def transaction(self, *, commit: bool) -> AbstractContextManager[Cursor]:
+        """A transaction, committed at the end if ``commit``, else rolled back."""
+
+    @abstractmethod
+    def qualified(self, table: str) -> str:
+        """The table's name as SQL refers to it."""
+
+    @abstractmethod
+    def encode(self, kind: Kind, value: Any) -> Any:
+        """A row's value as the driver takes it (never called with None)."""
+
+    @abstractmethod
+    def decode(self, kind: Kind, value: Any) -> Any:
+        """A stored value as the row holds it (never called with None)."""
+
+    @abstractmethod
+    def _lock(self, cursor: Cursor) -> None:
+        """Makes writers of views take turns (reads go on)."""
+
+    @abstractmethod
+    def _in(self, column: str, count: int) -> str:
+        """A condition that ``column`` is one of ``count`` values (see :meth:`_in_values`)."""
+
+    def _in_values(self, values: Sequence[Any]) -> list[Any]:
+        return list(values)
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    # Tables and positions.
+
+    def create_tables(self, tables: Iterable[Table[Any]]) -> None:
+        with self.transaction(commit=True) as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.qualified(POSITIONS)} ("
+                f"name {self.sql_types[Kind.TEXT]} PRIMARY KEY, "
+                f"position {self.sql_types[Kind.INTEGER]} NOT NULL)"
+            )
+            for table in tables:
+                self._create_table(cursor, table)
+
+    def _create_table(self, cursor: Cursor, table: Table[Any]) -> None:
+        columns = ", ".join(self._column_sql(c) for c in table.columns)
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.qualified(table.name)} "
+            f"({columns}, PRIMARY KEY ({', '.join(table.key)}))"
+        )
+        for index in (*((table.group,) if table.group else ()), *table.indexes):
+            names = (index,) if isinstance(index, str) else index
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {table.name}_{'_'.join(names)} "
+                f"ON {self.qualified(table.name)} ({', '.join(names)})"
+            )
+
+    def _column_sql(self, column: Column) -> str:
+        null = "" if column.nullable else " NOT NULL"
+        return f"{column.name} {self.sql_types[column.kind]}{null}"
+
+    def drop_tables(self, tables: Iterable[Table[Any]], positions: Sequence[str]) -> None:
+        """Drops the tables and forgets the positions: those views start again from zero."""
+        with self.writing() as cursor:
+            for table in tables:
+                cursor.execute(f"DROP TABLE IF EXISTS {self.qualified(table.name)}")
+            if positions:
+                cursor.execute(
+                    f"DELETE FROM {self.qualified(POSITIONS)} "  # noqa: S608
+                    f"WHERE {self._in('name', len(positions))}",
+                    self._in_values(positions),
+                )
+
+    def positions(self, names: Iterable[str]) -> dict[str, int]:
+        """The position of each named view; 0 for a view that has processed nothing."""
+        with self.transaction(commit=False) as cursor:
+            return self._positions(cursor, names)
+
+    def _positions(self, cursor: Cursor, names: Iterable[str]) -> dict[str, int]:
+        cursor.execute(f"SELECT name, position FROM {self.qualified(POSITIONS)}")  # noqa: S608
+        recorded = {row["name"]: row["position"] for row in cursor.fetchall()}
+        return {name: recorded.get(name, 0) for name in names}
+
+    def _set_position(self, cursor: Cursor, name: str, position: int) -> None:
+        p = self.placeholder
+        cursor.execute(
+            f"INSERT INTO {self.qualified(POSITIONS)} (name, position) VALUES ({p}, {p}) "  # noqa: S608
+            "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+            (name, position),
+        )
+
+    @contextmanager
+    def writing(self) -> Iterator[Cursor]:
+        """A write transaction that one writer of views at a time holds."""
+        with self.transaction(commit=True) as cursor:
+            self._lock(cursor)
+            yield cursor
+
+    # Rows.
+
+    def _upsert(self, cursor: Cursor, table: Table[R], rows: Iterable[R]) -> None:
+        names = [c.name for c in table.columns]
+        updates = [n for n in names if n not in table.key] or names[:1]
+        statement = (
+            f"INSERT INTO {self.qualified(table.name)} ({', '.join(names)}) "  # noqa: S608
+            f"VALUES ({', '.join(self.placeholder for _ in names)}) "
+            f"ON CONFLICT ({', '.join(table.key)}) DO UPDATE SET "
+            + ", ".join(f"{n} = excluded.{n}" for n in updates)
+        )
+        cursor.executemany(statement, [self._encoded_row(table, row) for row in rows])
+
+    def _encoded_row(self, table: Table[R], row: R) -> list[Any]:
+        values = []
+        for column in table.columns:
+            value = getattr(row, column.name)
+            values.append(None if value is None else self.encode(column.kind, value))
+        return values
+
+    def _decoded_row(self, table: Table[R], record: Any) -> R:
+        values = {}
+        for column in table.columns:
+            value = record[column.name]
+            values[column.name] = None if value is None else self.decode(column.kind, value)
+        return table.row_type(**values)
+
+    def _select_group(self, cursor: Cursor, table: Table[R], groups: Sequence[Any]) -> list[R]:
+        """The rows of the aggregates ``groups`` (ids in the table's group column)."""
+        assert table.group is not None
+        kind = table.column(table.group).kind
+        found: list[R] = []
+        for start in range(0, len(groups), CHUNK):
+            chunk = [self.encode(kind, g) for g in groups[start : start + CHUNK]]
+            cursor.execute(
+                f"SELECT * FROM {self.qualified(table.name)} "  # noqa: S608
+                f"WHERE {self._in(table.group, len(chunk))}",
+                self._in_values(chunk),
+            )
+            found.extend(self._decoded_row(table, r) for r in cursor.fetchall())
+        return found
+
+    def select(
+        self,
+        table: Table[R],
+        *conditions: Condition,
+        order_by: str | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> list[R]:
+        """Rows that meet every condition, in the order of ``order_by`` (default: the key)."""
+        with self.transaction(commit=False) as cursor:
+            return self._select(cursor, table, conditions, order_by, descending, limit)
+
+    def _select(
+        self,
+        cursor: Cursor,
+        table: Table[R],
+        conditions: Sequence[Condition],
+        order_by: str | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> list[R]:
+        clauses, params = [], []
+        for name, operator, value in conditions:
+            if operator not in OPERATORS:
+                msg = f"unknown operator {operator!r}; use one of {sorted(OPERATORS)}"
+                raise ValueError(msg)
+            clauses.append(f"{name} {operator} {self.placeholder}")
+            params.append(self.encode(table.column(name).kind, value))
+        order = [table.column(order_by).name] if order_by else list(table.key)
+        direction = " DESC" if descending else ""
+        statement = (
+            f"SELECT * FROM {self.qualified(table.name)}"  # noqa: S608
+            + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
+            + f" ORDER BY {', '.join(o + direction for o in order)}"
+        )
+        if limit is not None:
+            statement += f" LIMIT {self.placeholder}"
+            params.append(limit)
+        cursor.execute(statement, params)
+        return [self._decoded_row(table, r) for r in cursor.fetchall()]
+
+
+class Rows:
+    """The rows one batch of events reads and changes, written back in its transaction.
+
+    Rows of a table with a group column are loaded for all the batch's aggregates at
+    the first :meth:`get`; changed rows are kept here and upserted by :meth:`flush`.
+    """
+
+    def __init__(self, store: ViewStore, cursor: Cursor, groups: Sequence[Any]) -> None:
+        self._store, self._cursor, self._groups = store, cursor, groups
+        self._loaded: dict[str, dict[tuple[object, ...], Any]] = {}
+        self._changed: dict[str, tuple[Table[Any], dict[tuple[object, ...], Any]]] = {}
+
+    def get(self, table: Table[R], key: tuple[object, ...]) -> R | None:
+        found: R | None = self._rows(table).get(key)
+        return found
+
+    def put(self, table: Table[R], row: R) -> None:
+        key = table.key_of(row)
+        if table.group is not None:
+            self._rows(table)[key] = row
+        self._changed.setdefault(table.name, (table, {}))[1][key] = row
+
+    def last(self, table: Table[R]) -> R | None:
+        """The row with the highest key, among the changed ones and those stored."""
+        changed = self._changed.get(table.name)
+        if changed is not None:
+            row: R = list(changed[1].values())[-1]
+            return row
+        stored = self._store._select(self._cursor, table, (), descending=True, limit=1)
+        return stored[0] if stored else None
+
+    def flush(self) -> None:
+        for table, rows in self._changed.values():
+            self._store._upsert(self._cursor, table, rows.values())
+        self._changed.clear()
+
+    def _rows(self, table: Table[R]) -> dict[tuple[object, ...], Any]:
+        rows = self._loaded.get(table.name)
+        if rows is None:
+            selected = self._store._select_group(self._cursor, table, self._groups)
+            rows = self._loaded[table.name] = {table.key_of(r): r for r in selected}
+        return rows
