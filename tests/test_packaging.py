@@ -26,18 +26,23 @@ def test_the_wheel_installs_paycore_domain_adapters_and_projections(tmp_path: Pa
         assert f"paycore/{package}/py.typed" in names
     assert not any(name.startswith(("domain/", "tests/")) for name in names)
 
-    # A pure-Python wheel imports straight from the archive. -S skips the .pth files, so
-    # the editable install of this checkout cannot answer instead; the dependencies
-    # still come from this environment's site-packages.
+    # Unpacked as pip would install it. -S skips the .pth files, so the editable install
+    # of this checkout cannot answer instead; the dependencies still come from this
+    # environment's site-packages.
+    installed = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(installed)
     probe = (
         "import paycore.domain, paycore.adapters.cli, paycore.projections as p;print(p.__file__)"
     )
     result = subprocess.run(
         [sys.executable, "-S", "-c", probe],
-        env={**os.environ, "PYTHONPATH": f"{wheel}{os.pathsep}{sysconfig.get_paths()['purelib']}"},
+        env={
+            **os.environ,
+            "PYTHONPATH": f"{installed}{os.pathsep}{sysconfig.get_paths()['purelib']}",
+        },
         cwd=tmp_path,
         capture_output=True,
         text=True,
         check=False,
     )
-    assert result.stdout.strip() == f"{wheel}/paycore/projections/__init__.py", result.stderr
+    assert result.stdout.strip() == f"{installed}/paycore/projections/__init__.py", result.stderr
