@@ -190,6 +190,13 @@ class PaymentsCore(Application[UUID]):
         Payment: 100,
         PurchaseOrder: 100,
     }
+    #: Library settings paycore chooses; ``env=`` overrides them. The aggregate cache
+    #: saves replaying long-lived aggregates on every command; fast-forwarding reads any
+    #: events other instances wrote since, so a cached aggregate is never stale.
+    DEFAULT_ENV: ClassVar[dict[str, str]] = {
+        "AGGREGATE_CACHE_MAXSIZE": "1000",
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
+    }
     #: Attempts of one command when concurrent writers keep conflicting with it.
     max_attempts: ClassVar[int] = 8
 
@@ -216,7 +223,7 @@ class PaymentsCore(Application[UUID]):
         # Without a configured key, OTPs verify only in the instance that issued them.
         self.otp_key = OtpKey(key or secrets.token_bytes(32))
         self.pin_gateway = pin_gateway
-        super().__init__(env={**store_env(url), **(env or {})})
+        super().__init__(env={**self.DEFAULT_ENV, **store_env(url), **(env or {})})
 
     def construct_recorder(self) -> ApplicationRecorder:
         # A process recorder can also store a consumer's position (tracking) in the
