@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 typecheck: $(VENV)/.installed
 	mkdir -p .typecheck/paycore
 	for p in domain adapters projections; do ln -sfn ../../$$p .typecheck/paycore/$$p; done
-	MYPYPATH=.typecheck $(PY) -m mypy -p paycore.domain -p paycore.adapters -p paycore.projections
+	MYPYPATH=.typecheck $(PY) -m mypy -p paycore.domain -p paycore.adapters -p paycore.projections -p benchmarks
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -23,4 +23,4 @@ test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: typecheck
-	$(PY) -m ruff check domain adapters projections tests
+	$(PY) -m ruff check domain adapters projections tests benchmarks
