@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC
 from typing import Any, ClassVar
@@ -28,6 +28,11 @@ class PostgresViewStore(ViewStore):
         Kind.FLAG: "BOOLEAN",
         Kind.JSON: "JSONB",
         Kind.BYTES: "BYTEA",
+    }
+    encoders: ClassVar[dict[Kind, Callable[[Any], Any]]] = {Kind.JSON: Jsonb}
+    decoders: ClassVar[dict[Kind, Callable[[Any], Any]]] = {
+        Kind.TIME: lambda moment: moment.astimezone(UTC),
+        Kind.BYTES: bytes,
     }
 
     def __init__(self, datastore: PostgresDatastore) -> None:
@@ -57,14 +62,6 @@ class PostgresViewStore(ViewStore):
 
     def qualified(self, table: str) -> str:
         return SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(table)).as_string()
-
-    def encode(self, kind: Kind, value: Any) -> Any:
-        return Jsonb(value) if kind is Kind.JSON else value
-
-    def decode(self, kind: Kind, value: Any) -> Any:
-        if kind is Kind.TIME:
-            return value.astimezone(UTC)
-        return bytes(value) if kind is Kind.BYTES else value
 
     def _lock(self, cursor: Cursor) -> None:
         # EXCLUSIVE mode blocks other writers of views but not readers.

@@ -66,7 +66,7 @@ class Projector:
         store: ViewStore | None = None,
         *,
         views: Sequence[View] | None = None,
-        batch_size: int = 1000,
+        batch_size: int = 5000,
     ) -> None:
         if batch_size < 1:
             msg = f"batch_size is a whole number from 1, not {batch_size!r}"

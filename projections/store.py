@@ -15,7 +15,7 @@ exemptions.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -52,6 +52,9 @@ class ViewStore(ABC):
     placeholder: ClassVar[str]
     #: The SQL type of each column kind.
     sql_types: ClassVar[Mapping[Kind, str]]
+    #: How values of a kind are written and read, where the driver does not do it alone.
+    encoders: ClassVar[Mapping[Kind, Callable[[Any], Any]]]
+    decoders: ClassVar[Mapping[Kind, Callable[[Any], Any]]]
 
     # What each backend supplies.
 
@@ -62,14 +65,6 @@ class ViewStore(ABC):
     @abstractmethod
     def qualified(self, table: str) -> str:
         """The table's name as SQL refers to it."""
-
-    @abstractmethod
-    def encode(self, kind: Kind, value: Any) -> Any:
-        """A row's value as the driver takes it (never called with None)."""
-
-    @abstractmethod
-    def decode(self, kind: Kind, value: Any) -> Any:
-        """A stored value as the row holds it (never called with None)."""
 
     @abstractmethod
     def _lock(self, cursor: Cursor) -> None:
@@ -162,21 +157,35 @@ class ViewStore(ABC):
             f"ON CONFLICT ({', '.join(table.key)}) DO UPDATE SET "
             + ", ".join(f"{n} = excluded.{n}" for n in updates)
         )
-        cursor.executemany(statement, [self._encoded_row(table, row) for row in rows])
+        cursor.executemany(statement, self._encoded_rows(table, rows))
 
-    def _encoded_row(self, table: Table[R], row: R) -> list[Any]:
-        values = []
-        for column in table.columns:
-            value = getattr(row, column.name)
-            values.append(None if value is None else self.encode(column.kind, value))
-        return values
+    def encode(self, kind: Kind, value: Any) -> Any:
+        encoder = self.encoders.get(kind)
+        return value if value is None or encoder is None else encoder(value)
 
-    def _decoded_row(self, table: Table[R], record: Any) -> R:
-        values = {}
-        for column in table.columns:
-            value = record[column.name]
-            values[column.name] = None if value is None else self.decode(column.kind, value)
-        return table.row_type(**values)
+    def _encoded_rows(self, table: Table[R], rows: Iterable[R]) -> list[list[Any]]:
+        encoders = [
+            (i, encoder)
+            for i, column in enumerate(table.columns)
+            if (encoder := self.encoders.get(column.kind)) is not None
+        ]
+        encoded = []
+        for row in rows:
+            values = list(table.values_of(row))
+            for i, encoder in encoders:
+                if values[i] is not None:
+                    values[i] = encoder(values[i])
+            encoded.append(values)
+        return encoded
+
+    def _decoded_rows(self, table: Table[R], records: Iterable[Any]) -> list[R]:
+        columns = [(c.name, self.decoders.get(c.kind)) for c in table.columns]
+        return [
+            table.row_type(
+                **{n: v if (v := r[n]) is None or d is None else d(v) for n, d in columns}
+            )
+            for r in records
+        ]
 
     def _select_group(self, cursor: Cursor, table: Table[R], groups: Sequence[Any]) -> list[R]:
         """The rows of the aggregates ``groups`` (ids in the table's group column)."""
@@ -190,7 +199,7 @@ class ViewStore(ABC):
                 f"WHERE {self._in(table.group, len(chunk))}",
                 self._in_values(chunk),
             )
-            found.extend(self._decoded_row(table, r) for r in cursor.fetchall())
+            found.extend(self._decoded_rows(table, cursor.fetchall()))
         return found
 
     def select(
@@ -232,7 +241,7 @@ class ViewStore(ABC):
             statement += f" LIMIT {self.placeholder}"
             params.append(limit)
         cursor.execute(statement, params)
-        return [self._decoded_row(table, r) for r in cursor.fetchall()]
+        return self._decoded_rows(table, cursor.fetchall())
 
 
 class Rows:

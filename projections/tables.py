@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from operator import attrgetter
 from typing import Any, Generic, TypeVar, Union, get_args, get_origin, get_type_hints
 from uuid import UUID
 
@@ -78,12 +79,14 @@ class Table(Generic[R]):
     group: str | None = None
     indexes: tuple[tuple[str, ...], ...] = ()
     columns: tuple[Column, ...] = dataclasses.field(init=False)
+    values_of: Callable[[R], tuple[Any, ...]] = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         hints = get_type_hints(self.row_type)
         fields = dataclasses.fields(self.row_type)  # type: ignore[arg-type]
         columns = tuple(_column(f.name, hints[f.name]) for f in fields)
         object.__setattr__(self, "columns", columns)
+        object.__setattr__(self, "values_of", attrgetter(*(c.name for c in columns)))
         names = {c.name for c in columns}
         groups = (self.group,) if self.group else ()
         for name in (*self.key, *groups, *(c for i in self.indexes for c in i)):

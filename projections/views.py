@@ -232,9 +232,10 @@ class CardsView(View):
         assert card is not None, f"no card {card_id or event.card_id} for {event}"
         return card
 
-    def _change(self, rows: Rows, event: Any, **changes: Any) -> None:
+    def _change(self, rows: Rows, event: Any, **changes: Any) -> CardRow:
         card = self._card(rows, event)
         rows.put(CARDS, replace(card, **changes, updated_at=event.timestamp))
+        return card
 
     def _transaction(
         self, rows: Rows, recorded: Recorded, card_id: str, kind: str, amount: Decimal, **more: Any
@@ -628,6 +629,8 @@ _METADATA = frozenset(
 def plain(value: Any) -> Any:
     """A value of an event as JSON-native data: amounts and ids as text, times as ISO
     8601, value objects as dicts of their fields."""
+    if isinstance(value, Money):
+        return str(value.amount)
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -640,8 +643,6 @@ def plain(value: Any) -> Any:
 def _plain_scalar(value: Any) -> Any:
     if isinstance(value, Enum):
         value = value.value
-    if isinstance(value, Money):
-        value = value.amount
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, datetime):
