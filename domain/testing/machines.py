@@ -36,7 +36,7 @@ import copy
 import unittest
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
@@ -275,6 +275,13 @@ def _over(value: Decimal | int, limit: Money | int | None) -> bool:
 
 #: The first day a machine's card transactions happen on; they spread over two months.
 SPEND_DAYS_FROM = date(2026, 1, 20)
+#: Spend limits count Indian calendar days and months.
+INDIA = timezone(timedelta(hours=5, minutes=30))
+
+
+def _indian_day(at: datetime) -> str:
+    """``YYYY-MM-DD`` of the Indian calendar day ``at`` falls on."""
+    return at.astimezone(INDIA).date().isoformat()
 
 
 class CardAccountMachine(PaycoreMachine):
@@ -310,7 +317,13 @@ class CardAccountMachine(PaycoreMachine):
     )
     def issue_card(self, data: st.DataObject, kind: CardKind, form: CardForm, load: Money) -> Any:
         account_id = data.draw(st.sampled_from(list(self.caps)))
-        refusals = _refusals((load.amount > self.caps[account_id], errors.BalanceCapExceeded))
+        refusals = _refusals(
+            (
+                (load or kind is CardKind.GIFT) and load.amount < 1,
+                errors.LoadBelowMinimum,
+            ),
+            (load.amount > self.caps[account_id], errors.BalanceCapExceeded),
+        )
         card_id = self.run(refusals, lambda: self.core.issue_card(account_id, kind, form, load))
         if card_id is None:
             return multiple()
@@ -352,13 +365,14 @@ class CardAccountMachine(PaycoreMachine):
         hour=st.integers(0, 23),
     )
     def spend(self, card_id: str, amount: Money, channel: Channel, day: int, hour: int) -> None:
-        """A card transaction, reported in any order of days."""
+        """A card transaction, reported in any order of days; limits count Indian days."""
         card = self.model[card_id]
         at = datetime.combine(SPEND_DAYS_FROM, datetime.min.time(), UTC) + timedelta(
             days=day, hours=hour
         )
-        day_total, day_count = card.spent(lambda t: t.date() == at.date())
-        month_total, month_count = card.spent(lambda t: (t.year, t.month) == (at.year, at.month))
+        day, month = _indian_day(at), _indian_day(at)[:7]
+        day_total, day_count = card.spent(lambda t: _indian_day(t) == day)
+        month_total, month_count = card.spent(lambda t: _indian_day(t)[:7] == month)
         limits = card.controls
         value = amount.amount
         refusals = _refusals(

@@ -18,6 +18,7 @@ argument is invalid::
 
 from __future__ import annotations
 
+import inspect
 import string
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from typing import Any
 from uuid import UUID
 
 import attrs
+from eventsourcing.persistence import Tracking
 from hypothesis import strategies as st
 
 from paycore.domain.aggregate import ObjectVersion
@@ -37,7 +39,7 @@ from paycore.domain.card_account import (
     Channel,
     UsageControls,
 )
-from paycore.domain.core import CommandContext
+from paycore.domain.core import CommandContext, PaymentsCore
 from paycore.domain.invoice import BuyerResponse, NoteType
 from paycore.domain.money import Money
 from paycore.domain.payment import PaymentType
@@ -176,7 +178,6 @@ def contexts() -> st.SearchStrategy[CommandContext]:
 
 # Invalid values.
 
-_LONE_SURROGATES = st.characters(categories=["Cs"])
 _NOT_TEXT = st.none() | st.integers() | st.binary(max_size=5) | st.lists(st.text(), max_size=2)
 
 
@@ -204,13 +205,17 @@ def invalid_positive_amounts() -> st.SearchStrategy[object]:
 
 
 def invalid_texts(max_length: int, *, allow_empty: bool = False) -> st.SearchStrategy[object]:
-    """Over-long text, text with control characters or lone surrogates, non-text, blanks."""
+    """Over-long text, text with control characters, non-text, blanks."""
     over_long = st.text(ALPHANUMERIC, min_size=max_length + 1, max_size=max_length + 20)
     control = st.tuples(texts(10), st.characters(max_codepoint=31), texts(10)).map("".join)
-    surrogate = st.tuples(texts(10), _LONE_SURROGATES).map("".join)
     blank = st.sampled_from(["", " ", "\t"])
-    choices = [over_long, control, surrogate, _NOT_TEXT]
+    choices = [over_long, control, _NOT_TEXT]
     return st.one_of(*choices) if allow_empty else st.one_of(*choices, blank)
+
+
+def unencodable_texts() -> st.SearchStrategy[str]:
+    """Text with a lone surrogate: a Python string no store can encode (not UTF-8)."""
+    return st.tuples(texts(10), st.characters(categories=["Cs"]), texts(10)).map("".join)
 
 
 def invalid_optional_texts(max_length: int) -> st.SearchStrategy[object]:
@@ -225,7 +230,6 @@ def invalid_remarks() -> st.SearchStrategy[object]:
         quoted,
         st.just(""),
         st.text(ALPHANUMERIC, min_size=101, max_size=130),
-        st.tuples(texts(10), _LONE_SURROGATES).map("".join),
         _NOT_TEXT,
     )
 
@@ -357,6 +361,26 @@ def invalid_contexts() -> st.SearchStrategy[object]:
     return st.one_of(contexts().map(attrs.asdict), st.text(min_size=1), st.integers(1))
 
 
+def contexts_with_invalid_fields() -> st.SearchStrategy[CommandContext]:
+    """``CommandContext`` objects whose actor or ids are not text (or are blank)."""
+    bad = st.one_of(_NOT_TEXT.filter(lambda v: v is not None), st.sampled_from(["", " "]))
+    return st.one_of(
+        st.builds(CommandContext, actor=bad),
+        st.builds(CommandContext, correlation_id=bad),
+        st.builds(CommandContext, causation_id=bad),
+    )
+
+
+def invalid_positions() -> st.SearchStrategy[object]:
+    """Not a consumer position: no ``Tracking``, or one with a non-text name or a bad id."""
+    return st.one_of(
+        st.builds(Tracking, _NOT_TEXT | st.just(""), st.integers(1, 10)),
+        st.builds(Tracking, texts(40), st.integers(max_value=0) | st.text(max_size=3)),
+        st.tuples(texts(40), st.integers(1, 10)),
+        st.none(),
+    )
+
+
 def invalid_idempotency_keys() -> st.SearchStrategy[object]:
     return invalid_texts(200).filter(lambda v: v is not None)
 
@@ -375,6 +399,9 @@ class Targets:
     po_id: UUID
 
 
+Strategies = dict[str, st.SearchStrategy[Any]]
+
+
 def with_one_invalid(
     valid: Mapping[str, st.SearchStrategy[Any]], invalid: Mapping[str, st.SearchStrategy[Any]]
 ) -> st.SearchStrategy[Arguments]:
@@ -386,66 +413,54 @@ def with_one_invalid(
     return st.sampled_from(sorted(invalid)).flatmap(corrupt)
 
 
-def _common(*, keyed: bool) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Strategies for ``context`` (and ``idempotency_key``), valid and invalid."""
-    valid: dict[str, Any] = {"context": st.none() | contexts()}
-    invalid: dict[str, Any] = {"context": invalid_contexts()}
-    if keyed:
-        valid["idempotency_key"] = st.none()
-        invalid["idempotency_key"] = invalid_idempotency_keys()
-    return valid, invalid
+def masked_card_numbers() -> st.SearchStrategy[str]:
+    """At most the first six and last four digits, the rest masked."""
+    digits = st.text(string.digits, max_size=6)
+    masks = st.text("X*", min_size=1, max_size=10)
+    return st.tuples(digits, masks, digits.map(lambda d: d[:4])).map("".join)
 
 
-def _command(
-    valid: Mapping[str, st.SearchStrategy[Any]],
-    invalid: Mapping[str, st.SearchStrategy[Any]],
-    *,
-    keyed: bool = False,
-) -> st.SearchStrategy[Arguments]:
-    common_valid, common_invalid = _common(keyed=keyed)
-    return with_one_invalid({**valid, **common_valid}, {**invalid, **common_invalid})
-
-
-def _card_command(
-    targets: Targets,
-    valid: Mapping[str, st.SearchStrategy[Any]],
-    invalid: Mapping[str, st.SearchStrategy[Any]],
-    *,
-    keyed: bool = False,
-) -> st.SearchStrategy[Arguments]:
-    """A command on one card of ``targets``' account."""
-    ids = {"account_id": st.just(targets.account_id), "card_id": st.just(targets.card_id)}
-    bad_ids = {"account_id": invalid_uuids(), "card_id": invalid_texts(64)}
-    return _command({**ids, **valid}, {**bad_ids, **invalid}, keyed=keyed)
-
-
-def _on(
-    name: str,
-    target: Any,
-    valid: Mapping[str, st.SearchStrategy[Any]],
-    invalid: Mapping[str, st.SearchStrategy[Any]],
-    *,
-    keyed: bool = False,
-    versioned: bool = False,
-) -> st.SearchStrategy[Arguments]:
-    """A command on the aggregate ``target``, passed as the argument ``name``."""
-    if versioned:
-        valid = {**valid, "object_version": st.none()}
-        invalid = {**invalid, "object_version": invalid_object_versions()}
-    return _command(
-        {name: st.just(target), **valid}, {name: invalid_uuids(), **invalid}, keyed=keyed
+def invalid_masked_card_numbers() -> st.SearchStrategy[object]:
+    """Full card numbers, or more than six leading or four trailing digits shown."""
+    return st.one_of(
+        st.text(string.digits, min_size=12, max_size=19),
+        st.text(string.digits, min_size=7, max_size=9).map(lambda d: d + "XXXXXX1111"),
+        st.text(string.digits, min_size=5, max_size=9).map(lambda d: "411111XXXXXX" + d),
+        invalid_texts(64),
     )
 
 
-def invalid_command_arguments(targets: Targets) -> dict[str, st.SearchStrategy[Arguments]]:
-    """For every public command of ``PaymentsCore``: keyword arguments, one of them invalid."""
-    reason = {"reason": st.just("")}
-    bad_reason = {"reason": invalid_texts(200, allow_empty=True)}
+def _on(name: str, target: object) -> tuple[Strategies, Strategies]:
+    """The id argument ``name`` of a command on ``target``, valid and invalid."""
+    return {name: st.just(target)}, {name: invalid_uuids()}
+
+
+def _on_card(targets: Targets) -> tuple[Strategies, Strategies]:
+    return (
+        {"account_id": st.just(targets.account_id), "card_id": st.just(targets.card_id)},
+        {"account_id": invalid_uuids(), "card_id": invalid_texts(64)},
+    )
+
+
+def argument_strategies(targets: Targets) -> dict[str, tuple[Strategies, Strategies]]:
+    """Per public command: strategies of its valid arguments and of its invalid ones.
+
+    ``context`` and ``idempotency_key`` are left out: every command takes them alike.
+    """
+    card, bad_card = _on_card(targets)
+    account, bad_account = _on("account_id", targets.account_id)
+    invoice, bad_invoice = _on("invoice_id", targets.invoice_id)
+    payment, bad_payment = _on("payment_id", targets.payment_id)
+    po, bad_po = _on("po_id", targets.po_id)
+    versioned, bad_versioned = (
+        {"object_version": st.none()},
+        {"object_version": invalid_object_versions()},
+    )
+    reason, bad_reason = {"reason": st.just("")}, {"reason": invalid_texts(200, allow_empty=True)}
     b2b = {"buyer_b2b_id": b2b_ids(), "supplier_b2b_id": b2b_ids()}
     bad_b2b = {"buyer_b2b_id": invalid_b2b_ids(), "supplier_b2b_id": invalid_b2b_ids()}
-    po, invoice, payment = targets.po_id, targets.invoice_id, targets.payment_id
     return {
-        "open_card_account": _command(
+        "open_card_account": (
             {
                 "company_id": texts(100),
                 "company_name": texts(256),
@@ -460,62 +475,80 @@ def invalid_command_arguments(targets: Targets) -> dict[str, st.SearchStrategy[A
                 "account_type": invalid_choices(AccountType),
                 "balance_cap": invalid_positive_amounts(),
             },
-            keyed=True,
         ),
-        "issue_card": _on(
-            "account_id",
-            targets.account_id,
-            {"kind": card_kinds(), "form": card_forms(), "initial_load": amounts("0", "1.00")},
+        "issue_card": (
             {
+                **account,
+                "kind": card_kinds(),
+                "form": card_forms(),
+                "initial_load": amounts("0", "1.00"),
+            },
+            {
+                **bad_account,
                 "kind": invalid_choices(CardKind),
                 "form": invalid_choices(CardForm),
                 "initial_load": invalid_amounts(),
             },
-            keyed=True,
         ),
-        "activate_card": _card_command(
-            targets,
-            {"kyc_completed": st.booleans(), "terms_accepted": st.booleans()},
-            {"kyc_completed": invalid_flags(), "terms_accepted": invalid_flags()},
+        "activate_card": (
+            {**card, "kyc_completed": st.booleans(), "terms_accepted": st.booleans()},
+            {**bad_card, "kyc_completed": invalid_flags(), "terms_accepted": invalid_flags()},
         ),
-        "load_card": _card_command(
-            targets,
-            {"amount": amounts("1.00", "10.00"), "reference": st.none()},
-            {"amount": invalid_positive_amounts(), "reference": invalid_optional_texts(64)},
-            keyed=True,
-        ),
-        "record_card_spend": _card_command(
-            targets,
+        "load_card": (
+            {**card, "amount": amounts("1.00", "10.00"), "reference": st.none()},
             {
+                **bad_card,
+                "amount": invalid_positive_amounts(),
+                "reference": invalid_optional_texts(64),
+            },
+        ),
+        "record_card_spend": (
+            {
+                **card,
                 "amount": amounts("0.01", "10.00"),
                 "channel": channels(),
                 "transaction_id": texts(64),
                 "occurred_at": aware_datetimes(),
             },
             {
+                **bad_card,
                 "amount": invalid_positive_amounts(),
                 "channel": invalid_choices(Channel),
                 "transaction_id": invalid_texts(64),
                 "occurred_at": invalid_datetimes(),
             },
-            keyed=True,
         ),
-        "set_usage_controls": _on(
-            "account_id",
-            targets.account_id,
-            {"card_ids": st.just([targets.card_id]), "controls": usage_controls()},
-            {"card_ids": invalid_card_id_lists(), "controls": invalid_usage_controls()},
+        "set_usage_controls": (
+            {**account, "card_ids": st.just([targets.card_id]), "controls": usage_controls()},
+            {
+                **bad_account,
+                "card_ids": invalid_card_id_lists(),
+                "controls": invalid_usage_controls(),
+            },
         ),
-        "set_card_pin": _card_command(targets, {"pin": pins()}, {"pin": invalid_pins()}),
-        "request_card_otp": _card_command(
-            targets, {"purpose": texts(40)}, {"purpose": invalid_texts(40)}
+        "set_card_pin": ({**card, "pin": pins()}, {**bad_card, "pin": invalid_pins()}),
+        "request_card_otp": (
+            {**card, "purpose": texts(40)},
+            {**bad_card, "purpose": invalid_texts(40)},
         ),
-        "verify_card_otp": _card_command(targets, {"otp": otps()}, {"otp": invalid_otps()}),
-        "lock_card": _card_command(targets, reason, bad_reason),
-        "unlock_card": _card_command(targets, reason, bad_reason),
-        "block_card": _card_command(targets, reason, bad_reason),
-        "replace_card": _card_command(targets, {}, {}, keyed=True),
-        "receive_invoice": _command(
+        "verify_card_otp": ({**card, "otp": otps()}, {**bad_card, "otp": invalid_otps()}),
+        "lock_card": ({**card, **reason}, {**bad_card, **bad_reason}),
+        "unlock_card": ({**card, **reason}, {**bad_card, **bad_reason}),
+        "block_card": ({**card, **reason}, {**bad_card, **bad_reason}),
+        "replace_card": (card, bad_card),
+        "record_remote_card_account": (
+            {**account, "remote_id": texts(64)},
+            {**bad_account, "remote_id": invalid_texts(64)},
+        ),
+        "record_remote_card": (
+            {**card, "remote_id": texts(64), "masked_number": masked_card_numbers()},
+            {
+                **bad_card,
+                "remote_id": invalid_texts(64),
+                "masked_number": invalid_masked_card_numbers(),
+            },
+        ),
+        "receive_invoice": (
             {
                 "object_id": invoice_object_ids(),
                 "supplier_invoice_number": document_numbers(),
@@ -532,58 +565,57 @@ def invalid_command_arguments(targets: Targets) -> dict[str, st.SearchStrategy[A
                 "object_version": invalid_counts(1),
                 **bad_b2b,
             },
-            keyed=True,
         ),
-        "respond_to_invoice": _on(
-            "invoice_id",
-            invoice,
-            {"response": buyer_responses(), "remarks": remarks()},
-            {"response": invalid_choices(BuyerResponse), "remarks": invalid_remarks()},
-            versioned=True,
-        ),
-        "edit_invoice": _on(
-            "invoice_id",
-            invoice,
+        "respond_to_invoice": (
+            {**invoice, **versioned, "response": buyer_responses(), "remarks": remarks()},
             {
+                **bad_invoice,
+                **bad_versioned,
+                "response": invalid_choices(BuyerResponse),
+                "remarks": invalid_remarks(),
+            },
+        ),
+        "edit_invoice": (
+            {
+                **invoice,
+                **versioned,
                 "supplier_invoice_number": document_numbers(),
                 "total": amounts(),
                 "allows_partial": st.booleans(),
             },
             {
+                **bad_invoice,
+                **bad_versioned,
                 "supplier_invoice_number": invalid_document_numbers(),
                 "total": invalid_positive_amounts(),
                 "allows_partial": invalid_flags(),
             },
-            versioned=True,
         ),
-        "cancel_invoice": _on(
-            "invoice_id",
-            invoice,
-            {"remarks": remarks()},
-            {"remarks": invalid_remarks()},
-            versioned=True,
+        "cancel_invoice": (
+            {**invoice, **versioned, "remarks": remarks()},
+            {**bad_invoice, **bad_versioned, "remarks": invalid_remarks()},
         ),
-        "receive_cd_note": _on(
-            "invoice_id",
-            invoice,
-            {"note_id": texts(64), "note_type": note_types(), "amount": amounts("0.01", "1.00")},
+        "receive_cd_note": (
             {
+                **invoice,
+                "note_id": texts(64),
+                "note_type": note_types(),
+                "amount": amounts("0.01", "1.00"),
+            },
+            {
+                **bad_invoice,
                 "note_id": invalid_texts(64),
                 "note_type": invalid_choices(NoteType),
                 "amount": invalid_positive_amounts(),
             },
-            keyed=True,
         ),
-        "confirm_cd_note": _on(
-            "invoice_id",
-            invoice,
-            {"note_id": texts(64)},
-            {"note_id": invalid_texts(64)},
-            keyed=True,
+        "confirm_cd_note": (
+            {**invoice, "note_id": texts(64)},
+            {**bad_invoice, "note_id": invalid_texts(64)},
         ),
-        "initiate_payment": _command(
+        "initiate_payment": (
             {
-                "invoice_ids": st.just([invoice]),
+                "invoice_ids": st.just([targets.invoice_id]),
                 "payment_type": payment_types(),
                 "amount": st.none() | amounts("1.00", "2.00"),
                 "remarks": st.just(""),
@@ -594,22 +626,19 @@ def invalid_command_arguments(targets: Targets) -> dict[str, st.SearchStrategy[A
                 "amount": invalid_positive_amounts().filter(lambda v: v is not None),
                 "remarks": invalid_texts(100, allow_empty=True),
             },
-            keyed=True,
         ),
-        "request_payment_otp": _on("payment_id", payment, {}, {}),
-        "authorise_payment": _on("payment_id", payment, {"otp": otps()}, {"otp": invalid_otps()}),
-        "submit_payment": _on("payment_id", payment, {}, {}, keyed=True),
-        "record_payment_success": _on(
-            "payment_id", payment, {"utr": texts(50)}, {"utr": invalid_texts(50)}, keyed=True
+        "request_payment_otp": (payment, bad_payment),
+        "authorise_payment": ({**payment, "otp": otps()}, {**bad_payment, "otp": invalid_otps()}),
+        "submit_payment": (payment, bad_payment),
+        "record_payment_success": (
+            {**payment, "utr": texts(50)},
+            {**bad_payment, "utr": invalid_texts(50)},
         ),
-        "record_payment_failure": _on(
-            "payment_id",
-            payment,
-            {"reason": texts(200)},
-            {"reason": invalid_texts(200)},
-            keyed=True,
+        "record_payment_failure": (
+            {**payment, "reason": texts(200)},
+            {**bad_payment, "reason": invalid_texts(200)},
         ),
-        "draft_purchase_order": _command(
+        "draft_purchase_order": (
             {
                 "object_id": purchase_order_object_ids(),
                 "buyer_po_number": document_numbers(),
@@ -624,28 +653,86 @@ def invalid_command_arguments(targets: Targets) -> dict[str, st.SearchStrategy[A
                 "total": invalid_positive_amounts(),
                 **bad_b2b,
             },
-            keyed=True,
         ),
-        "send_purchase_order": _on("po_id", po, {}, {}, versioned=True),
-        "edit_purchase_order": _on(
-            "po_id",
-            po,
-            {"subject": texts(200), "total": amounts()},
-            {"subject": invalid_texts(200), "total": invalid_positive_amounts()},
-            versioned=True,
+        "send_purchase_order": ({**po, **versioned}, {**bad_po, **bad_versioned}),
+        "edit_purchase_order": (
+            {**po, **versioned, "subject": texts(200), "total": amounts()},
+            {
+                **bad_po,
+                **bad_versioned,
+                "subject": invalid_texts(200),
+                "total": invalid_positive_amounts(),
+            },
         ),
-        "record_po_response": _on(
-            "po_id",
-            po,
-            {"response": supplier_responses(), "remarks": remarks()},
-            {"response": invalid_choices(SupplierResponse), "remarks": invalid_remarks()},
-            versioned=True,
+        "record_po_response": (
+            {**po, **versioned, "response": supplier_responses(), "remarks": remarks()},
+            {
+                **bad_po,
+                **bad_versioned,
+                "response": invalid_choices(SupplierResponse),
+                "remarks": invalid_remarks(),
+            },
         ),
-        "record_po_fulfilment": _on(
-            "po_id", po, {"value": amounts()}, {"value": invalid_positive_amounts()}, keyed=True
+        "record_po_fulfilment": (
+            {**po, "value": amounts()},
+            {**bad_po, "value": invalid_positive_amounts()},
         ),
-        "close_purchase_order": _on("po_id", po, {}, {}, versioned=True),
-        "cancel_purchase_order": _on(
-            "po_id", po, {"remarks": remarks()}, {"remarks": invalid_remarks()}, versioned=True
+        "close_purchase_order": ({**po, **versioned}, {**bad_po, **bad_versioned}),
+        "cancel_purchase_order": (
+            {**po, **versioned, "remarks": remarks()},
+            {**bad_po, **bad_versioned, "remarks": invalid_remarks()},
+        ),
+        "record_position": (
+            {"position": st.builds(Tracking, texts(40), st.integers(1, 10**6))},
+            {"position": invalid_positions()},
         ),
     }
+
+
+#: Public methods of ``PaymentsCore`` that only read, or wire up the application.
+NOT_COMMANDS = frozenset(
+    {
+        "construct_recorder",
+        "construct_snapshot_store",
+        "register_transcodings",
+        "tracking",
+        "has_tracked",
+        "max_tracked",
+        "get_card_account",
+        "get_invoice",
+        "get_payment",
+        "get_purchase_order",
+        "invoice_id",
+        "purchase_order_id",
+    }
+)
+
+
+def public_commands() -> list[str]:
+    """The public commands of ``PaymentsCore``: every public method not in NOT_COMMANDS."""
+    return sorted(
+        name
+        for name in vars(PaymentsCore)
+        if not name.startswith("_")
+        and callable(getattr(PaymentsCore, name))
+        and name not in NOT_COMMANDS
+    )
+
+
+def invalid_command_arguments(targets: Targets) -> dict[str, st.SearchStrategy[Arguments]]:
+    """For the public commands of ``PaymentsCore``: keyword arguments, one of them invalid.
+
+    ``context`` (and ``idempotency_key``, where a command takes one) may be the invalid one.
+    """
+    arguments = {}
+    for command, (own_valid, own_invalid) in argument_strategies(targets).items():
+        parameters = inspect.signature(getattr(PaymentsCore, command)).parameters
+        valid, invalid = dict(own_valid), dict(own_invalid)
+        if "context" in parameters:
+            valid["context"] = st.none() | contexts()
+            invalid["context"] = invalid_contexts()
+        if "idempotency_key" in parameters:
+            valid["idempotency_key"] = st.none()
+            invalid["idempotency_key"] = invalid_idempotency_keys()
+        arguments[command] = with_one_invalid(valid, invalid)
+    return arguments

@@ -1,0 +1,148 @@
+"""Bad input: every public command fed invalid arguments raises a typed PaycoreError and
+writes nothing, on memory, a SQLite file and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from paycore.domain.core import CommandContext, PaymentsCore
+from paycore.domain.errors import PaycoreError
+from paycore.domain.testing.strategies import (
+    Targets,
+    argument_strategies,
+    contexts_with_invalid_fields,
+    invalid_command_arguments,
+    public_commands,
+    unencodable_texts,
+)
+from tests.domain.test_machines import STORES, core_on
+
+
+def make_targets(core: PaymentsCore) -> Targets:
+    """An activated, loaded card; an accepted invoice; a payment awaiting its OTP; a PO."""
+    account_id = core.open_card_account("CO1", "Acme Ltd", "Travel", "CORPORATE")
+    card_id = core.issue_card(account_id, "PREPAID", initial_load="100.00")
+    core.activate_card(account_id, card_id, kyc_completed=True, terms_accepted=True)
+    invoice_id = core.receive_invoice(
+        "INV" + "B" * 32, "SUP-1", "1000.00", buyer_b2b_id="B", supplier_b2b_id="S"
+    )
+    core.respond_to_invoice(invoice_id, "ACCEPT", "ok")
+    payment_id = core.initiate_payment([invoice_id], amount="10.00")
+    core.request_payment_otp(payment_id)
+    po_id = core.draft_purchase_order(
+        "PO" + "C" * 20, "PO-1", "Laptops", "500.00", buyer_b2b_id="B", supplier_b2b_id="S"
+    )
+    return Targets(account_id, card_id, invoice_id, payment_id, po_id)
+
+
+@pytest.fixture(scope="module", params=STORES)
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[PaymentsCore, Targets]]:
+    """One core per store for the whole module, with the aggregates the commands aim at."""
+    with core_on(request.param, tmp_path_factory.mktemp("bad-input")) as core:
+        yield core, make_targets(core)
+
+
+def footprint(core: PaymentsCore, targets: Targets) -> tuple[int, list[int]]:
+    """The latest notification id and the version of each targeted aggregate."""
+    ids: list[UUID] = [targets.account_id, targets.invoice_id, targets.payment_id, targets.po_id]
+    versions = [
+        core.recorder.select_events(i, desc=True, limit=1)[0].originator_version for i in ids
+    ]
+    return core.recorder.max_notification_id() or 0, versions
+
+
+def test_every_public_command_has_an_invalid_input_strategy(
+    store: tuple[PaymentsCore, Targets],
+) -> None:
+    """A new public command needs its invalid inputs listed in paycore.domain.testing."""
+    _, targets = store
+    assert set(invalid_command_arguments(targets)) == set(public_commands())
+
+
+@pytest.mark.parametrize("command", public_commands())
+def test_invalid_arguments_raise_a_paycore_error_and_write_nothing(
+    store: tuple[PaymentsCore, Targets], command: str
+) -> None:
+    """Any invalid argument: a PaycoreError subclass, no event, no version moved."""
+    core, targets = store
+
+    @given(invalid_command_arguments(targets)[command])
+    def refused_without_a_write(arguments: dict[str, Any]) -> None:
+        before = footprint(core, targets)
+        with pytest.raises(PaycoreError):
+            getattr(core, command)(**arguments)
+        assert footprint(core, targets) == before
+
+    refused_without_a_write()
+
+
+#: A text argument of each kind of command, where a string no store can encode may go.
+TEXT_ARGUMENTS = [
+    ("open_card_account", "company_name"),
+    ("record_card_spend", "transaction_id"),
+    ("lock_card", "reason"),
+    ("receive_invoice", "supplier_invoice_number"),
+    ("respond_to_invoice", "remarks"),
+    ("receive_cd_note", "note_id"),
+    ("record_payment_success", "utr"),
+    ("draft_purchase_order", "subject"),
+    ("load_card", "idempotency_key"),
+]
+
+
+@pytest.mark.parametrize(("command", "argument"), TEXT_ARGUMENTS)
+def test_text_no_store_can_encode_is_refused(
+    store: tuple[PaymentsCore, Targets], command: str, argument: str
+) -> None:
+    """Text with a lone surrogate is invalid input: a PaycoreError, and nothing written."""
+    core, targets = store
+    valid, _ = argument_strategies(targets)[command]
+
+    @given(st.fixed_dictionaries({**valid, argument: unencodable_texts()}))
+    def refused_without_a_write(arguments: dict[str, Any]) -> None:
+        before = footprint(core, targets)
+        with pytest.raises(PaycoreError):
+            getattr(core, command)(**arguments)
+        assert footprint(core, targets) == before
+
+    refused_without_a_write()
+
+
+@pytest.mark.parametrize("command", ["open_card_account", "load_card"])
+def test_a_context_whose_fields_are_not_text_is_refused(
+    store: tuple[PaymentsCore, Targets], command: str
+) -> None:
+    """A CommandContext naming no actor or ids as text is refused; no event records it."""
+    core, targets = store
+    arguments: dict[str, Any] = {
+        "open_card_account": {
+            "company_id": "CO2",
+            "company_name": "Acme",
+            "account_title": "Main",
+            "account_type": "CORPORATE",
+        },
+        "load_card": {"account_id": targets.account_id, "card_id": targets.card_id, "amount": "1"},
+    }[command]
+
+    @given(contexts_with_invalid_fields())
+    def refused_without_a_write(context: CommandContext) -> None:
+        before = footprint(core, targets)
+        with pytest.raises(PaycoreError):
+            getattr(core, command)(**arguments, context=context)
+        assert footprint(core, targets) == before
+
+    refused_without_a_write()
+
+
+def test_a_context_with_an_unknown_source_is_refused_with_a_paycore_error() -> None:
+    """CommandContext(source=...) outside api/webhook/sync/system is a typed refusal."""
+    with pytest.raises(PaycoreError):
+        CommandContext(source="email")
