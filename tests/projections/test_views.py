@@ -1,0 +1,215 @@
+"""Views on every store: rows equal what the aggregates say, positions, follow, rebuild."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from eventsourcing.persistence import Tracking
+
+from paycore.domain.core import PaymentsCore
+from paycore.projections import (
+    AUDIT_TRAIL,
+    CARDS,
+    INVOICES,
+    Projector,
+    open_views,
+)
+from paycore.projections.chain import head
+from paycore.projections.store import POSITIONS
+from paycore.projections.views import read_models
+from tests.conftest import POSTGRES_DSN, PostgresSchema, require_postgres
+from tests.projections.expected import Clock, assert_views_match, exercise
+
+
+def test_views_equal_what_the_aggregates_and_events_say(
+    core: PaymentsCore, projector: Projector, clock: Clock
+) -> None:
+    exercise(core, clock)
+    assert projector.update() == core.recorder.max_notification_id()
+    assert_views_match(core, projector.store)
+
+
+def test_batches_of_one_event_give_the_same_rows_as_one_batch(
+    core: PaymentsCore, clock: Clock
+) -> None:
+    exercise(core, clock)
+    with Projector(core, open_views("memory://"), batch_size=1) as one_by_one:
+        one_by_one.update()
+        assert_views_match(core, one_by_one.store)
+        one_by_one.store.close()
+
+
+def test_catch_up_starts_from_the_position_each_view_recorded(
+    core: PaymentsCore, projector: Projector, clock: Clock
+) -> None:
+    scenario = exercise(core, clock)
+    first = projector.update()
+    core.load_card(scenario.account_id, scenario.new_card_id, "10.00")
+    with Projector(core, projector.store) as resumed:
+        assert resumed.position() == first
+        assert resumed.update() == 1
+        assert resumed.update() == 0
+    assert_views_match(core, projector.store)
+
+
+def test_view_positions_never_touch_a_consumer_tracked_by_paymentscore(
+    core: PaymentsCore, projector: Projector, clock: Clock
+) -> None:
+    scenario = exercise(core, clock)
+    relay = Tracking("sync-relay", 3)
+    with core.tracking(relay):
+        core.record_remote_card(scenario.account_id, scenario.new_card_id, "EK-2", "5555XXXX4444")
+    projector.update()
+    projector.rebuild()
+    assert core.has_tracked(relay)
+    assert projector.store.positions(["sync-relay"]) == {"sync-relay": 0}
+    with projector.store.transaction(commit=False) as cursor:
+        cursor.execute(f"SELECT name FROM {projector.store.qualified(POSITIONS)}")
+        names = {row["name"] for row in cursor.fetchall()}
+    assert names == {view.name for view in projector.views}
+    assert all(name.startswith("paycore.") for name in names)
+
+
+def test_a_view_added_later_starts_from_zero_while_the_others_resume(
+    core: PaymentsCore, clock: Clock
+) -> None:
+    exercise(core, clock)
+    store = open_views("memory://")
+    cards_only = [v for v in read_models() if CARDS in v.tables]
+    with Projector(core, store, views=cards_only) as first:
+        first.update()
+    with Projector(core, store, views=read_models()) as everything:
+        assert everything.position() == 0
+        everything.update()
+        assert_views_match(core, store)
+    store.close()
+
+
+def test_views_can_live_in_a_database_of_their_own(
+    core: PaymentsCore, clock: Clock, tmp_path: Path
+) -> None:
+    exercise(core, clock)
+    with Projector(core, open_views(f"sqlite:///{tmp_path / 'views.db'}")) as projector:
+        projector.update()
+        assert_views_match(core, projector.store)
+        projector.store.close()
+
+
+def test_follow_then_wait_reads_your_own_writes(
+    core: PaymentsCore, projector: Projector, clock: Clock
+) -> None:
+    stop = threading.Event()
+    follower = threading.Thread(target=projector.follow, args=(stop, 0.01))
+    follower.start()
+    try:
+        scenario = exercise(core, clock)
+        projector.wait(core.recorder.max_notification_id(), timeout=30)
+        rows = projector.store.select(INVOICES)
+        assert [r.invoice_id for r in rows] == [scenario.invoice_id]
+        assert_views_match(core, projector.store)
+    finally:
+        stop.set()
+        follower.join()
+
+
+def test_wait_gives_up_after_its_timeout_when_nothing_follows(
+    core: PaymentsCore, projector: Projector, clock: Clock
+) -> None:
+    exercise(core, clock)
+    with pytest.raises(TimeoutError, match="reached position 0"):
+        projector.wait(core.recorder.max_notification_id(), timeout=0.05)
+
+
+def test_rebuild_replays_everything_reports_progress_and_keeps_the_chain(
+    core: PaymentsCore, projector: Projector, clock: Clock
+) -> None:
+    exercise(core, clock)
+    projector.update()
+    chained = head(projector.store)
+    with projector.store.writing() as cursor:
+        cursor.execute(f"DELETE FROM {projector.store.qualified(CARDS.name)}")
+    seen: list[tuple[int, int]] = []
+    small = Projector(core, projector.store, batch_size=7)
+    replayed = small.rebuild(progress=lambda done, total: seen.append((done, total)))
+    last = core.recorder.max_notification_id()
+    assert replayed == last
+    assert seen[-1] == (last, last)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    assert len(seen) == -(-last // 7)
+    assert head(projector.store) == chained
+    assert_views_match(core, projector.store)
+
+
+def test_two_projectors_at_once_apply_each_event_exactly_once(
+    core: PaymentsCore, projector: Projector, clock: Clock
+) -> None:
+    exercise(core, clock)
+    others = [Projector(core, projector.store, batch_size=3) for _ in range(2)]
+    threads = [threading.Thread(target=p.update) for p in others]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert projector.update() == 0
+    assert_views_match(core, projector.store)
+
+
+# PostgreSQL's gaps in notification ids.
+
+
+@pytest.fixture
+def postgres_core(clock: Clock) -> Iterator[tuple[PaymentsCore, PostgresSchema]]:
+    require_postgres()
+    with PostgresSchema() as schema:
+        core = PaymentsCore(schema.url, clock=clock, otp_codes=lambda: "123456")
+        yield core, schema
+        core.close()
+
+
+def burn_notification_ids(schema: PostgresSchema, count: int) -> None:
+    """What failed inserts do: sequence values that never become events."""
+    table = f'"{schema.name}"."paymentscore_events"'
+    with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
+        for _ in range(count):
+            conn.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'notification_id'))")
+
+
+def test_gaps_in_postgres_notification_ids_neither_stall_nor_skip(
+    postgres_core: tuple[PaymentsCore, PostgresSchema], clock: Clock
+) -> None:
+    core, schema = postgres_core
+    with Projector(core, batch_size=2) as projector:
+        account_id = core.open_card_account("CO-1", "Acme", "Travel", "CORPORATE")
+        burn_notification_ids(schema, 3)
+        card_id = core.issue_card(account_id, "PREPAID", initial_load="10.00")
+        projector.update()
+        burn_notification_ids(schema, 5)
+        core.activate_card(account_id, card_id, kyc_completed=True, terms_accepted=True)
+        core.load_card(account_id, card_id, "5.00")
+        assert projector.update() == 2
+        positions = [row.position for row in projector.store.select(AUDIT_TRAIL)]
+        assert positions == [1, 5, 11, 12]
+        assert projector.position() == 12
+        assert_views_match(core, projector.store)
+
+
+def test_a_projector_of_a_postgres_store_keeps_its_views_in_the_same_schema(
+    postgres_core: tuple[PaymentsCore, PostgresSchema],
+) -> None:
+    core, schema = postgres_core
+    with Projector(core) as projector:
+        projector.update()
+    with psycopg.connect(POSTGRES_DSN) as conn:
+        tables = {
+            row[0]
+            for row in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                (schema.name,),
+            )
+        }
+    assert {t.name for v in projector.views for t in v.tables} < tables
+    assert {"paymentscore_events", "paymentscore_tracking", POSITIONS} <= tables
