@@ -138,7 +138,7 @@ class Projector:
         )
 
     def _project(self, notifications: Sequence[Notification]) -> None:
-        recorded = [Recorded(n, self.core.mapper.to_domain_event(n)) for n in notifications]
+        recorded = [Recorded(n, self.core.mapper) for n in notifications]
         groups = list({n.originator_id for n in notifications})
         with self.store.writing() as cursor:
             # Read under the writers' lock: another projector may have moved on.

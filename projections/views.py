@@ -14,11 +14,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cached_property
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
 import attrs
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import Mapper, Notification
 
 from paycore.domain.money import Money
 from paycore.projections.store import Rows
@@ -30,10 +31,15 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class Recorded:
-    """A notification of the event log with its domain event decoded."""
+    """A notification of the event log, and its domain event, decoded when first asked
+    for (the hash chain never asks: it covers the stored bytes)."""
 
     notification: Notification
-    event: Any
+    mapper: Mapper[UUID]
+
+    @cached_property
+    def event(self) -> Any:
+        return self.mapper.to_domain_event(self.notification)
 
     @property
     def position(self) -> int:
