@@ -46,6 +46,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
+    initialize,
     invariant,
     multiple,
     precondition,
@@ -276,6 +277,11 @@ class CardModel:
         return sum(amounts, Decimal(0)), len(amounts)
 
 
+def _share(amount: Decimal, percent: int) -> Decimal:
+    """``percent`` % of ``amount``, in whole paise."""
+    return (amount * percent / 100).quantize(Decimal("0.01"))
+
+
 def _over(value: Decimal | int, limit: Money | int | None) -> bool:
     if limit is None:
         return False
@@ -310,11 +316,26 @@ class CardAccountMachine(PaycoreMachine):
     def card(self, card_id: str) -> Any:
         return self.live_state(self.model[card_id].account_id).card(card_id)
 
+    @initialize(
+        target=cards, cap=strategies.money("100.00", "5000.00"), kind=strategies.card_kinds()
+    )
+    def start_with_an_active_card(self, cap: Money, kind: CardKind) -> Any:
+        """Every example starts with an account and an activated card carrying 1.00."""
+        account_id = self.open(cap, "CORPORATE")
+        card_id = self.issue(account_id, kind, CardForm.VIRTUAL, Money("1.00"))
+        assert card_id is not None
+        self.activate_card(card_id, kyc=True, terms=True)
+        return card_id
+
     @rule(cap=strategies.money("100.00", "5000.00"), account_type=strategies.account_types())
     def open_account(self, cap: Money, account_type: str) -> None:
+        self.open(cap, account_type)
+
+    def open(self, cap: Money, account_type: str) -> UUID:
         account_id = self.core.open_card_account("C1", "Acme Ltd", "Travel", account_type, cap)
         self.caps[account_id] = cap.amount
         self.aggregates.append(account_id)
+        return account_id
 
     @precondition(lambda self: bool(self.caps))
     @rule(
@@ -325,7 +346,11 @@ class CardAccountMachine(PaycoreMachine):
         load=strategies.money("0.00", "6000.00"),
     )
     def issue_card(self, data: st.DataObject, kind: CardKind, form: CardForm, load: Money) -> Any:
-        account_id = data.draw(st.sampled_from(list(self.caps)))
+        card_id = self.issue(data.draw(st.sampled_from(list(self.caps))), kind, form, load)
+        return multiple() if card_id is None else card_id
+
+    def issue(self, account_id: UUID, kind: CardKind, form: CardForm, load: Money) -> str | None:
+        """Issues a card, or expects the refusal the rules call for (then None)."""
         refusals = _refusals(
             (
                 (load or kind is CardKind.GIFT) and load.amount < 1,
@@ -334,9 +359,8 @@ class CardAccountMachine(PaycoreMachine):
             (load.amount > self.caps[account_id], errors.BalanceCapExceeded),
         )
         card_id = self.run(refusals, lambda: self.core.issue_card(account_id, kind, form, load))
-        if card_id is None:
-            return multiple()
-        self.model[card_id] = CardModel(account_id, kind, balance=load.amount)
+        if card_id is not None:
+            self.model[card_id] = CardModel(account_id, kind, balance=load.amount)
         return card_id
 
     @rule(card_id=cards, kyc=st.booleans(), terms=st.booleans())
@@ -353,6 +377,20 @@ class CardAccountMachine(PaycoreMachine):
         if not refusals:
             card.status, card.activated = "UL", True
 
+    @precondition(lambda self: any(c.status != "BL" for c in self.model.values()))
+    @rule(data=st.data(), share=st.integers(1, 100))
+    def move_a_card_on(self, data: st.DataObject, share: int) -> None:
+        """Takes a card on along the common path: activated, unlocked, then loaded."""
+        card_id = data.draw(st.sampled_from([c for c, m in self.model.items() if m.status != "BL"]))
+        card = self.model[card_id]
+        if card.status == "AP":
+            self.activate_card(card_id, kyc=True, terms=True)
+        elif card.status == "L":
+            self.change_block_code(card_id, "unlock")
+        else:
+            room = self.caps[card.account_id] - card.balance
+            self.load_card(card_id, Money(max(Decimal(1), _share(room, share))))
+
     @rule(card_id=cards, amount=strategies.money("0.01", "3000.00"))
     def load_card(self, card_id: str, amount: Money) -> None:
         card = self.model[card_id]
@@ -368,14 +406,16 @@ class CardAccountMachine(PaycoreMachine):
 
     @rule(
         card_id=cards,
-        amount=strategies.money("0.01", "2000.00"),
+        share=st.integers(1, 120),
         channel=strategies.channels(),
         day=st.integers(0, 20),
         hour=st.integers(0, 23),
     )
-    def spend(self, card_id: str, amount: Money, channel: Channel, day: int, hour: int) -> None:
-        """A card transaction, reported in any order of days; limits count Indian days."""
+    def spend(self, card_id: str, share: int, channel: Channel, day: int, hour: int) -> None:
+        """A card transaction (a share of the balance), reported in any order of days;
+        limits count Indian days."""
         card = self.model[card_id]
+        amount = Money(max(Decimal("0.01"), _share(card.balance, share)))
         at = datetime.combine(SPEND_DAYS_FROM, datetime.min.time(), UTC) + timedelta(
             days=day, hours=hour
         )
@@ -601,6 +641,10 @@ class InvoiceMachine(PaycoreMachine):
     def statuses(self) -> dict[str, str]:
         return {f"invoice {i}": str(self.live_state(i).status) for i in self.invoice_model}
 
+    @initialize(target=invoices, total=INVOICE_TOTALS, allows_partial=st.booleans())
+    def start_with_an_invoice(self, total: Money, allows_partial: bool) -> UUID:
+        return self.receive_invoice(total, allows_partial)
+
     @rule(target=invoices, total=INVOICE_TOTALS, allows_partial=st.booleans())
     def receive_invoice(self, total: Money, allows_partial: bool) -> UUID:
         object_id = _object_id("INV")
@@ -648,6 +692,22 @@ class InvoiceMachine(PaycoreMachine):
                 response
             ]
             invoice.object_version += 1
+
+    @precondition(
+        lambda self: any(m.status in {"CREATED", "RETURNED"} for m in self.invoice_model.values())
+    )
+    @rule(data=st.data(), response=st.sampled_from(["ACCEPT", "RETURN"]), total=INVOICE_TOTALS)
+    def move_an_invoice_on(self, data: st.DataObject, response: str, total: Money) -> None:
+        """The buyer accepts or returns a new invoice; the supplier edits a returned one."""
+        invoice_id = data.draw(
+            st.sampled_from(
+                [i for i, m in self.invoice_model.items() if m.status in {"CREATED", "RETURNED"}]
+            )
+        )
+        if self.invoice_model[invoice_id].status == "CREATED":
+            self.respond(invoice_id, response, "next")
+        else:
+            self.edit(invoice_id, total, allows_partial=True)
 
     @rule(invoice_id=invoices, total=INVOICE_TOTALS, allows_partial=st.booleans())
     def edit(self, invoice_id: UUID, total: Money, allows_partial: bool) -> None:
@@ -788,6 +848,13 @@ class PaymentMachine(InvoiceMachine):
         payments = {f"payment {p}": str(self.live_state(p).status) for p in self.payment_model}
         return {**super().statuses(), **payments}
 
+    @initialize(target=payments, total=INVOICE_TOTALS, share=st.integers(1, 100))
+    def start_with_a_payment(self, total: Money, share: int) -> Any:
+        """Every example starts with an accepted invoice and a payment against it."""
+        invoice_id = self.receive_accepted_invoice(total, allows_partial=True)
+        amount = Money(max(Decimal(1), _share(total.amount, share)))
+        return self.initiate_partial_payment(invoice_id, amount)
+
     @rule(target=InvoiceMachine.invoices, total=INVOICE_TOTALS, allows_partial=st.booleans())
     def receive_accepted_invoice(self, total: Money, allows_partial: bool) -> UUID:
         invoice_id: UUID = self.receive_invoice(total, allows_partial)
@@ -826,6 +893,15 @@ class PaymentMachine(InvoiceMachine):
         allocations = {i: self.invoice_model[i].outstanding for i in invoice_ids}
         return self._initiate(refusals, invoice_ids, allocations)
 
+    def payable_invoices(self) -> list[UUID]:
+        return [i for i, m in self.invoice_model.items() if m.payable and m.outstanding > 0]
+
+    @precondition(lambda self: bool(self.payable_invoices()))
+    @rule(target=payments, data=st.data())
+    def pay_what_is_outstanding(self, data: st.DataObject) -> Any:
+        """A full payment of an invoice that has something outstanding."""
+        return self.initiate_full_payment([data.draw(st.sampled_from(self.payable_invoices()))])
+
     @rule(target=payments, invoice_id=InvoiceMachine.invoices, amount=INVOICE_TOTALS)
     def initiate_partial_payment(self, invoice_id: UUID, amount: Money) -> Any:
         """A partial payment: one invoice that allows it, 1.00 <= amount < outstanding."""
@@ -842,6 +918,24 @@ class PaymentMachine(InvoiceMachine):
         return _refusals(
             (status not in PAYMENT_MOVES[payment.status], errors.PaymentTransitionError)
         )
+
+    def open_payments(self) -> list[UUID]:
+        return [p for p, m in self.payment_model.items() if m.status not in self.TERMINAL]
+
+    @precondition(lambda self: bool(self.open_payments()))
+    @rule(data=st.data())
+    def move_a_payment_on(self, data: st.DataObject) -> None:
+        """Takes a payment one step on: OTP, authorised with it, submitted, succeeded."""
+        payment_id = data.draw(st.sampled_from(self.open_payments()))
+        status = self.payment_model[payment_id].status
+        if status == "INITIATED":
+            self.request_otp(payment_id)
+        elif status == "OTP_SENT":
+            self.authorise(payment_id, right=True, wrong="000000")
+        elif status == "AUTHORISED":
+            self.submit(payment_id)
+        else:
+            self.succeed(payment_id)
 
     @rule(payment_id=payments)
     def request_otp(self, payment_id: UUID) -> None:
@@ -964,6 +1058,10 @@ class PurchaseOrderMachine(PaycoreMachine):
     def statuses(self) -> dict[str, str]:
         return {f"purchase order {p}": str(self.live_state(p).status) for p in self.model}
 
+    @initialize(target=orders, total=INVOICE_TOTALS)
+    def start_with_a_draft(self, total: Money) -> UUID:
+        return self.draft(total)
+
     @rule(target=orders, total=INVOICE_TOTALS)
     def draft(self, total: Money) -> UUID:
         object_id = _object_id("PO")
@@ -1005,6 +1103,24 @@ class PurchaseOrderMachine(PaycoreMachine):
     def _move(self, po_id: UUID, status: str, version: str, command: Callable[..., None]) -> None:
         allowed = status in PO_MOVES[self.model[po_id].status]
         self._change(po_id, status if allowed else None, version, command)
+
+    def open_orders(self) -> list[UUID]:
+        return [p for p, m in self.model.items() if m.status not in self.TERMINAL]
+
+    @precondition(lambda self: bool(self.open_orders()))
+    @rule(data=st.data(), value=INVOICE_TOTALS, all_of_it=st.booleans())
+    def move_an_order_on(self, data: st.DataObject, value: Money, all_of_it: bool) -> None:
+        """Takes an order one step on: sent, accepted, fulfilled, closed."""
+        po_id = data.draw(st.sampled_from(self.open_orders()))
+        status = self.model[po_id].status
+        if status in {"DRAFT", "RETURNED"}:
+            self.send(po_id, "next")
+        elif status == "SENT":
+            self.respond(po_id, "ACCEPT", "next")
+        elif status == "FULFILLED":
+            self.close(po_id, "next")
+        else:
+            self.fulfil(po_id, value, all_of_it)
 
     @rule(po_id=orders, version=VERSIONS)
     def send(self, po_id: UUID, version: str) -> None:

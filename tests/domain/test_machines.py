@@ -25,7 +25,7 @@ from tests.conftest import PostgresSchema, require_postgres
 
 STORES = ["memory", "sqlite", "postgres"]
 #: Steps an example: long enough to reach the late statuses, short enough for CI.
-STEPS = 25
+STEPS = 30
 
 
 @contextmanager
