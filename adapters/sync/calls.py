@@ -1,0 +1,531 @@
+"""Which events need the platform, and the call each one becomes.
+
+:func:`outbound_call` turns one stored event into an :class:`OutboundCall`: the client
+reference the call carries, how to send it, how to ask the platform about it after an
+unknown outcome, and the command that records the answer on the aggregate. Events the
+platform itself told us about (``source`` webhook or sync) are never sent back.
+
+Client references, all derived from the event so that a resend carries the same one:
+
+- a load: its ``reference`` (the ``uniqueReferenceNumber``);
+- a card: paycore's card id, sent as the card's ``userId`` and found again by a card search;
+- a payment: its ``PMT`` objectId (the ``urn``);
+- a B2B message: the objectId and the new objectVersion;
+- anything else: a hash of the aggregate id and the event's version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID
+
+from paycore.adapters.enkash import EnkashClient
+from paycore.adapters.enkash import models as m
+from paycore.adapters.enkash.errors import RemoteError
+from paycore.adapters.sync.profile import PartnerProfile
+from paycore.domain.aggregate import Source
+from paycore.domain.card_account import CardAccount, CardForm, CardKind, Channel, UsageControls
+from paycore.domain.core import CommandContext, PaymentsCore
+from paycore.domain.invoice import Invoice
+from paycore.domain.money import Money
+from paycore.domain.purchase_order import PurchaseOrder
+
+#: records what the platform answered, as a command: in the relay's transaction (and
+#: then without a key), or under an idempotency key when an operator retries the item
+Record = Callable[[PaymentsCore, CommandContext, "str | None"], None]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The platform applied the call; ``record`` (if any) writes what it answered."""
+
+    record: Record | None = None
+
+
+@dataclass(frozen=True)
+class OutboundCall:
+    """One call to the platform for one event.
+
+    ``enquire`` asks the platform whether an earlier attempt was applied (None: the
+    platform offers no way to ask). ``resend_safe``: the platform dedupes the reference
+    or the call sets a state, so sending it again cannot double its effect. A call with
+    neither is never sent again automatically after an unknown outcome.
+    ``refused`` turns a definitive refusal into an answer worth recording (a failed
+    payment); without it a refusal goes to the dead-letter list.
+    """
+
+    kind: str
+    reference: str
+    send: Callable[[EnkashClient], Answer]
+    enquire: Callable[[EnkashClient], Answer | None] | None = None
+    resend_safe: bool = False
+    refused: Callable[[RemoteError], Answer] | None = None
+
+
+class NotReady(Exception):
+    """The call needs something not there yet (a remote id, a party in the profile)."""
+
+
+Builder = Callable[[PaymentsCore, Any, PartnerProfile], "OutboundCall | None"]
+_BUILDERS: dict[str, Builder] = {}
+B = TypeVar("B", bound=Builder)
+
+
+def _for(topic: str) -> Callable[[B], B]:
+    def register(builder: B) -> B:
+        _BUILDERS[topic] = builder
+        return builder
+
+    return register
+
+
+def relayed_topics() -> tuple[str, ...]:
+    """The topics of the events the relay reads (the others never need the platform)."""
+    return tuple(_BUILDERS)
+
+
+def outbound_call(
+    core: PaymentsCore, event: Any, profile: PartnerProfile
+) -> OutboundCall | None:
+    """The call ``event`` needs, or None when it needs none."""
+    if event.source in (Source.WEBHOOK, Source.SYNC):
+        return None
+    builder = _BUILDERS.get(type(event).TOPIC)
+    return builder(core, event, profile) if builder else None
+
+
+def stable_reference(prefix: str, aggregate_id: UUID, version: int) -> str:
+    digest = hashlib.sha256(f"{aggregate_id}:{version}".encode()).hexdigest()
+    return f"{prefix}{digest[:29]}"
+
+
+# -- prepaid cards ---------------------------------------------------------------------
+
+
+def _remote_account(account: CardAccount) -> str:
+    if account.remote_id is None:
+        msg = f"card account {account.id} has no platform id yet"
+        raise NotReady(msg)
+    return account.remote_id
+
+
+def _remote_card(account: CardAccount, card_id: str) -> str:
+    remote = account.card(card_id).remote_id
+    if remote is None:
+        msg = f"card {card_id} has no platform id yet"
+        raise NotReady(msg)
+    return remote
+
+
+def _card_ref(account: CardAccount, card_id: str) -> dict[str, str]:
+    return {
+        "companyId": account.company_id,
+        "cardAccountId": _remote_account(account),
+        "enKashCardId": _remote_card(account, card_id),
+    }
+
+
+@_for("paycore.CardAccount.Opened")
+def _open_account(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
+    account_id = event.originator_id
+    request = m.CreateCardAccountRequest(
+        companyId=event.company_id,
+        companyName=event.company_name,
+        planMasterId=profile.plan_master_id,
+        email=profile.email,
+        mobile=profile.mobile,
+        accountTitle=event.account_title,
+        accountType=event.account_type,
+    )
+
+    def send(client: EnkashClient) -> Answer:
+        created = client.create_card_account(request)
+        return Answer(
+            lambda core, context, key: core.record_remote_card_account(
+                account_id, created.cardAccountId, context=context, idempotency_key=key
+            )
+        )
+
+    return OutboundCall(
+        "create_card_account", stable_reference("ACC", account_id, event.originator_version), send
+    )
+
+
+def _card_recorder(account_id: UUID, card_id: str, card: m.Card) -> Answer:
+    masked = card.maskedNumber or "XXXXXXXXXXXX"
+    return Answer(
+        lambda core, context, key: core.record_remote_card(
+            account_id, card_id, card.enKashCardId, masked, context=context, idempotency_key=key
+        )
+    )
+
+
+@_for("paycore.CardAccount.CardIssued")
+def _issue_card(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
+    account = core.get_card_account(event.originator_id)
+    card_id: str = event.card_id
+    initial: Money = event.initial_load
+    request = m.CreateCardRequest(
+        companyId=account.company_id,
+        cardAccountId=_remote_account(account),
+        userId=card_id,
+        physicalCard=CardForm(event.form) is CardForm.PHYSICAL,
+        loadAmount=initial.amount if initial else None,
+    )
+    gift = CardKind(event.kind) is CardKind.GIFT
+
+    def send(client: EnkashClient) -> Answer:
+        card = client.create_gift_card(request) if gift else client.create_prepaid_card(request)
+        return _card_recorder(account.id, card_id, card)
+
+    def enquire(client: EnkashClient) -> Answer | None:
+        search = m.CardSearchRequest(
+            companyId=request.companyId, cardAccountId=request.cardAccountId
+        )
+        found = [c for c in client.search_cards(search) if c.userId == card_id]
+        return _card_recorder(account.id, card_id, found[0]) if found else None
+
+    return OutboundCall("create_card", card_id, send, enquire=enquire)
+
+
+@_for("paycore.CardAccount.CardLoaded")
+def _load_card(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
+    account = core.get_card_account(event.originator_id)
+    request = m.LoadBalanceRequest(
+        **_card_ref(account, event.card_id),
+        amount=event.amount.amount,
+        uniqueReferenceNumber=event.reference,
+    )
+
+    def send(client: EnkashClient) -> Answer:
+        client.load_balance(request)
+        return Answer()
+
+    def enquire(client: EnkashClient) -> Answer | None:
+        return Answer() if client.find_transaction(request.enquiry()) else None
+
+    return OutboundCall("load_balance", event.reference, send, enquire, resend_safe=True)
+
+
+def _channel_flags(controls: UsageControls) -> dict[str, bool]:
+    flags = {
+        Channel.POS: "posAllowed",
+        Channel.ONLINE: "onlineAllowed",
+        Channel.CONTACTLESS: "contactlessAllowed",
+        Channel.ATM: "atmAllowed",
+        Channel.INTERNATIONAL: "internationalAllowed",
+    }
+    return {flag: channel not in controls.disabled_channels for channel, flag in flags.items()}
+
+
+def _amount(limit: Money | None) -> Decimal | None:
+    return None if limit is None else limit.amount
+
+
+@_for("paycore.CardAccount.UsageControlsSet")
+def _usage_controls(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
+    account = core.get_card_account(event.originator_id)
+    controls: UsageControls = event.controls
+    request = m.UsageControlsRequest(
+        companyId=account.company_id,
+        cardAccountId=_remote_account(account),
+        enKashCardIds=[_remote_card(account, card_id) for card_id in event.card_ids],
+        perTxnLimit=_amount(controls.per_transaction),
+        dtd=_amount(controls.daily_amount),
+        dtdCount=controls.daily_count,
+        mtd=_amount(controls.monthly_amount),
+        mtdCount=controls.monthly_count,
+        **_channel_flags(controls),
+    )
+    return _acknowledged(
+        "set_usage_controls",
+        stable_reference("UC", account.id, event.originator_version),
+        lambda client: client.set_usage_controls(request),
+    )
+
+
+def _acknowledged(
+    kind: str, reference: str, call: Callable[[EnkashClient], object], *, resend_safe: bool = True
+) -> OutboundCall:
+    """A call whose answer needs no recording: it sets a state or the platform dedupes it."""
+
+    def send(client: EnkashClient) -> Answer:
+        call(client)
+        return Answer()
+
+    return OutboundCall(kind, reference, send, resend_safe=resend_safe)
+
+
+@_for("paycore.CardAccount.BlockCodeChanged")
+def _block_code(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
+    account = core.get_card_account(event.originator_id)
+    request = m.BlockCardRequest(
+        otpMedium="MOBILE",
+        **_card_ref(account, event.card_id),
+        blockCode=event.block_code,
+        reason=event.reason or None,
+    )
+    return _acknowledged(
+        "block_card",
+        stable_reference("BLK", account.id, event.originator_version),
+        lambda client: client.block_card(request),
+    )
+
+
+@_for("paycore.CardAccount.CardReplaced")
+def _replace_card(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
+    account = core.get_card_account(event.originator_id)
+    ref = _card_ref(account, event.card_id)
+    request = m.ReplaceCardRequest(
+        otpMedium="MOBILE", enKashCardId=ref["enKashCardId"], cardAccountId=ref["cardAccountId"]
+    )
+    new_card_id: str = event.new_card_id
+
+    def send(client: EnkashClient) -> Answer:
+        replaced = client.replace_card(request)
+        new_card = client.get_card_details(
+            m.CardRef(
+                companyId=ref["companyId"],
+                cardAccountId=ref["cardAccountId"],
+                enKashCardId=str(replaced.payload),
+            )
+        )
+        return _card_recorder(account.id, new_card_id, new_card)
+
+    return OutboundCall(
+        "replace_card", stable_reference("RPL", account.id, event.originator_version), send
+    )
+
+
+# -- payments --------------------------------------------------------------------------
+
+
+@_for("paycore.Payment.Submitted")
+def _submit_payment(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
+    payment = core.get_payment(event.originator_id)
+    request = m.PaymentRequest(
+        paymentIds=[core.get_invoice(i).object_id for i in payment.invoice_ids],
+        paymentType=payment.payment_type.value,
+        urn=payment.object_id,
+        partialPayment=payment.partial,
+        amount=payment.amount.amount if payment.partial else None,
+        paymentRemarks=payment.remarks or None,
+    )
+
+    def send(client: EnkashClient) -> Answer:
+        # Accepted, not yet paid: the payment-response webhook brings the outcome.
+        client.make_payment(request)
+        return Answer()
+
+    def refused(error: RemoteError) -> Answer:
+        reason = f"refused by the platform: {error.code}: {error.message}"[:200]
+        return Answer(
+            lambda core, context, key: core.record_payment_failure(
+                payment.id, reason, context=context, idempotency_key=key
+            )
+        )
+
+    return OutboundCall("make_payment", payment.object_id, send, refused=refused)
+
+
+# -- Bharat Connect B2B ------------------------------------------------------------------
+
+
+def _b2b_envelope(profile: PartnerProfile, buyer: str, supplier: str) -> dict[str, Any]:
+    return {
+        "device": {"tag": {"value": profile.geocode}},
+        "b2bIds": {"buyerB2BId": buyer, "supplierB2BId": supplier},
+    }
+
+
+def _version(new: int) -> dict[str, int]:
+    return {"currentVersion": new - 1, "newVersion": new}
+
+
+def _party(profile: PartnerProfile, b2b_id: str) -> m.Party:
+    party = profile.parties.get(b2b_id)
+    if party is None:
+        msg = f"the partner profile has no party details for B2B id {b2b_id}"
+        raise NotReady(msg)
+    return party
+
+
+def _one_line(profile: PartnerProfile, description: str, value: Money) -> list[m.LineItem]:
+    return [
+        m.LineItem(
+            serialno="1",
+            productDescription=description[:100],
+            isService="Y",
+            hsnCode=profile.hsn_code,
+            quantity=Decimal(1),
+            unit="NOS",
+            unitPrice=value.amount,
+            totalAmt=value.amount,
+            totalItemValue=value.amount,
+        )
+    ]
+
+
+def _b2b_call(kind: str, object_id: str, version: int, send: Callable[[EnkashClient], object]
+              ) -> OutboundCall:
+    # The platform dedupes (endpoint, objectId, newVersion): a resend is safe (A6).
+    return _acknowledged(kind, f"{object_id}/v{version}", send)
+
+
+_BUYER_RESPONSE = {"ACCEPTED": "ACCEPT", "REJECTED": "REJECT", "RETURNED": "RETURN"}
+
+
+@_for("paycore.Invoice.Responded")
+def _respond_to_invoice(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
+    before = core.get_invoice(event.originator_id, version=event.originator_version - 1)
+    request = m.ConfirmInvoiceRequest(
+        **_b2b_envelope(profile, before.buyer_b2b_id, before.supplier_b2b_id),
+        invoiceConfirmation={
+            "objectId": before.object_id,
+            "supplierInvoiceNumber": before.supplier_invoice_number,
+            "objectVersion": _version(event.object_version),
+            "buyerResponse": _BUYER_RESPONSE[event.status],
+            "buyerRemarks": event.remarks,
+            "statusTransition": {"currentStatus": before.status, "newStatus": event.status},
+        },
+    )
+    return _b2b_call(
+        "confirm_invoice", before.object_id, event.object_version,
+        lambda client: client.confirm_invoice(request),
+    )  # fmt: skip
+
+
+def _purchase_order(
+    core: PaymentsCore, event: Any, profile: PartnerProfile
+) -> tuple[PurchaseOrder, PurchaseOrder]:
+    """The order before the event and after it."""
+    po_id, version = event.originator_id, event.originator_version
+    return core.get_purchase_order(po_id, version - 1), core.get_purchase_order(po_id, version)
+
+
+def _order_document(
+    profile: PartnerProfile, before: PurchaseOrder, after: PurchaseOrder, event: Any
+) -> m.PurchaseOrder:
+    sent_at = event.timestamp
+    return m.PurchaseOrder(
+        objectId=after.object_id,
+        buyerPONumber=after.buyer_po_number,
+        ts=sent_at.isoformat(timespec="seconds"),
+        orderDate=sent_at.date().isoformat(),
+        deliveryDate=(sent_at + timedelta(days=profile.delivery_days)).date().isoformat(),
+        subject=after.subject[:100],
+        objectVersion=_version(after.object_version),  # type: ignore[arg-type]
+        poStatusTransition={"currentStatus": before.status, "newStatus": after.status},  # type: ignore[arg-type]
+        supplierDetails=_party(profile, after.supplier_b2b_id),
+        buyerDetails=_party(profile, after.buyer_b2b_id),
+        itemLists=_one_line(profile, after.subject, after.total),
+    )
+
+
+_BUYER_ACTION = {"CANCELLED": "CANCEL", "CLOSED": "CLOSE"}
+
+
+@_for("paycore.PurchaseOrder.StatusChanged")
+def _order_status(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall | None:
+    if event.status != "SENT" and event.status not in _BUYER_ACTION:
+        return None  # the supplier's responses come from the platform
+    before, after = _purchase_order(core, event, profile)
+    envelope = _b2b_envelope(profile, after.buyer_b2b_id, after.supplier_b2b_id)
+    if event.status == "SENT":
+        sent = m.SendPurchaseOrderRequest(
+            **envelope, purchaseOrder=_order_document(profile, before, after, event)
+        )
+        return _b2b_call(
+            "send_purchase_order", after.object_id, after.object_version,
+            lambda client: client.send_purchase_order(sent),
+        )  # fmt: skip
+    changed = m.ChangePurchaseOrderStatusRequest(
+        **envelope,
+        poStatus={
+            "objectId": after.object_id,
+            "buyerPONumber": after.buyer_po_number,
+            "objectVersion": _version(after.object_version),
+            "buyerAction": _BUYER_ACTION[event.status],
+            "buyerRemarks": event.remarks or _BUYER_ACTION[event.status].title(),
+            "poStatusTransition": {"currentStatus": before.status, "newStatus": after.status},
+        },
+    )
+    return _b2b_call(
+        "change_purchase_order_status", after.object_id, after.object_version,
+        lambda client: client.change_purchase_order_status(changed),
+    )  # fmt: skip
+
+
+@_for("paycore.PurchaseOrder.Edited")
+def _edit_order(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall | None:
+    if event.status != "SENT":
+        return None  # a draft is edited locally; it goes out when it is sent
+    before, after = _purchase_order(core, event, profile)
+    edited = m.SendPurchaseOrderRequest(
+        **_b2b_envelope(profile, after.buyer_b2b_id, after.supplier_b2b_id),
+        purchaseOrder=_order_document(profile, before, after, event),
+    )
+    return _b2b_call(
+        "edit_purchase_order", after.object_id, after.object_version,
+        lambda client: client.edit_purchase_order(edited),
+    )  # fmt: skip
+
+
+# Credit and debit notes have no objectVersion in paycore: a note is sent at version 1
+# and confirmed at version 2.
+NOTE_SENT, NOTE_CONFIRMED = 1, 2
+
+
+def _invoice_of_note(core: PaymentsCore, event: Any) -> Invoice:
+    return core.get_invoice(event.originator_id, version=event.originator_version)
+
+
+@_for("paycore.Invoice.CdNoteReceived")
+def _send_note(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
+    invoice = _invoice_of_note(core, event)
+    note = m.SendCreditDebitNoteRequest(
+        **_b2b_envelope(profile, invoice.buyer_b2b_id, invoice.supplier_b2b_id),
+        cdNote={
+            "objectId": event.note_id,
+            "noteType": event.note_type,
+            "supplierCDNoteNumber": event.note_id[:50],
+            "objectVersion": _version(NOTE_SENT),
+            "ts": event.timestamp.isoformat(timespec="seconds"),
+            "cdNoteStatusTransition": {"currentStatus": "DRAFT", "newStatus": "CREATED"},
+            "supplierDetails": _party(profile, invoice.supplier_b2b_id),
+            "buyerDetails": _party(profile, invoice.buyer_b2b_id),
+            "itemLists": _one_line(profile, f"{event.note_type} note", event.amount),
+            "invoiceReferenceDetails": {"objectId": invoice.object_id},
+        },
+    )
+    return _b2b_call(
+        "send_credit_debit_note", event.note_id, NOTE_SENT,
+        lambda client: client.send_credit_debit_note(note),
+    )  # fmt: skip
+
+
+@_for("paycore.Invoice.CdNoteConfirmed")
+def _confirm_note(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
+    invoice = _invoice_of_note(core, event)
+    note = invoice.notes[event.note_id]
+    confirmation = m.ConfirmCreditDebitNoteRequest(
+        **_b2b_envelope(profile, invoice.buyer_b2b_id, invoice.supplier_b2b_id),
+        cdNoteConfirmation={
+            "objectId": event.note_id,
+            "noteType": note.note_type,
+            "supplierCDNoteNumber": event.note_id[:50],
+            "objectVersion": _version(NOTE_CONFIRMED),
+            "buyerResponse": "ACCEPT",
+            "buyerRemarks": "Confirmed",
+            "cdNoteStatusTransition": {"currentStatus": "CREATED", "newStatus": "ACCEPTED"},
+        },
+    )
+    return _b2b_call(
+        "confirm_credit_debit_note", event.note_id, NOTE_CONFIRMED,
+        lambda client: client.confirm_credit_debit_note(confirmation),
+    )  # fmt: skip

@@ -1,0 +1,328 @@
+"""The sync relay: follows paycore's notification log and calls the platform.
+
+One item per stored event that needs the platform (see :mod:`.calls`), strictly in the
+log's order, resumed from the last notification id processed (PostgreSQL ids have gaps,
+so never from a count). For each item:
+
+1. a row in the item table says an attempt is about to be made (so a crash or an
+   unknown outcome is known to have possibly reached the platform);
+2. if an earlier attempt may have reached it, the relay asks the platform by the
+   client reference first; a call it cannot ask about and that is not safe to resend
+   (card-account creation, card replacement, a payment) goes to the dead-letter list
+   as ``REMOTE_OUTCOME_UNKNOWN`` instead of being sent again;
+3. the call, with its stable client reference; transient failures are retried with
+   exponential backoff and jitter, up to ``max_attempts``;
+4. the answer is recorded as a command on the aggregate in the same transaction as the
+   relay's position (``PaymentsCore.tracking``); an item with nothing to record moves
+   the position alone.
+
+An item that fails for good is written to the dead-letter list first, then the position
+moves past it, so it never blocks the items after it. ``retry()`` marks it, and the
+active worker sends it again at its next pass.
+
+Only the holder of the relay's lease sends (see :class:`~.tables.Lease`): any number of
+workers may run against one database; the others wait and take over when it stops.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.persistence import Notification, Tracking
+
+from paycore.adapters.enkash import EnkashClient
+from paycore.adapters.enkash.errors import (
+    RemoteBusinessError,
+    RemoteDuplicateError,
+    RemoteError,
+    RemoteProtocolError,
+    RemoteRejectedError,
+    RemoteTimeoutError,
+    RemoteUnavailableError,
+    RequestValidationError,
+)
+from paycore.adapters.sync.calls import Answer, NotReady, OutboundCall, outbound_call, relayed_topics
+from paycore.adapters.sync.items import DEAD, RETRY, DeadLetter, RelayItems
+from paycore.adapters.sync.profile import PartnerProfile
+from paycore.adapters.sync.tables import Lease, SideTables
+from paycore.domain.core import CommandContext, PaymentsCore
+from paycore.domain.errors import AlreadyProcessed, PaycoreError
+
+log = logging.getLogger("paycore.adapters.sync")
+
+CONSUMER = "sync-relay"
+OUTCOME_UNKNOWN = "REMOTE_OUTCOME_UNKNOWN"
+NOT_READY = "REMOTE_SYNC_NOT_READY"
+
+_TRANSIENT = (RemoteTimeoutError, RemoteUnavailableError, RemoteProtocolError)
+_REFUSED = (RemoteRejectedError, RemoteBusinessError, RequestValidationError)
+
+
+@dataclass(frozen=True)
+class RelaySettings:
+    #: attempts of one item (the first included) before it is dead-lettered
+    max_attempts: int = 5
+    #: backoff before attempt n is min(cap, base * 2^(n-2)): half fixed, half random
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    #: how long an idle worker waits before it reads the log again
+    poll_interval: float = 0.5
+    batch_size: int = 50
+
+
+class RelayBusy(Exception):
+    """Another worker holds the relay's lease."""
+
+
+class _Stopped(Exception):
+    pass
+
+
+class _Dead(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class SyncRelay:
+    """``SyncRelay(core, client, profile)``; ``start()``/``stop()`` for a thread of the
+    host, ``run(stop_event)`` for a worker process, ``drain()`` for one pass."""
+
+    def __init__(
+        self,
+        core: PaymentsCore,
+        client: EnkashClient,
+        profile: PartnerProfile,
+        settings: RelaySettings | None = None,
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.core = core
+        self.client = client
+        self.profile = profile
+        self.settings = settings or RelaySettings()
+        self._tables = SideTables(core.url)
+        self._items = RelayItems(self._tables)
+        self._lease: Lease = self._tables.lease(CONSUMER)
+        self._topics = relayed_topics()
+        self._rng = rng or random.Random()  # noqa: S311  (jitter, not secrecy)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- running -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Runs the relay in a daemon thread of the host until :meth:`stop`."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run, name=CONSUMER, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def close(self) -> None:
+        self.stop()
+        self._tables.close()
+
+    def run(self, stop: threading.Event | None = None) -> None:
+        """Waits for the lease, then relays until ``stop`` (or :meth:`stop`) is set."""
+        stop = stop or self._stop
+        self._stop = stop
+        while not stop.is_set():
+            if not self._lease.try_acquire():
+                stop.wait(self.settings.poll_interval)
+                continue
+            log.info("sync relay: lease taken, resuming after %d", self.position)
+            try:
+                while not stop.is_set():
+                    if not self._pass():
+                        stop.wait(self.settings.poll_interval)
+            except _Stopped:
+                pass
+            finally:
+                self._lease.release()
+
+    def drain(self) -> None:
+        """One worker's pass until nothing is left: operator retries, then the log."""
+        if not self._lease.try_acquire():
+            raise RelayBusy("another sync relay worker holds the lease")
+        try:
+            while self._pass():
+                pass
+        finally:
+            self._lease.release()
+
+    @property
+    def position(self) -> int:
+        """The last notification id the relay has processed."""
+        return self.core.max_tracked(CONSUMER)
+
+    # -- the dead-letter list ------------------------------------------------------
+
+    def dead_letters(self) -> list[DeadLetter]:
+        """Items given up on (and those an operator asked to retry, not yet retried)."""
+        return self._items.listed(DEAD, RETRY)
+
+    def retry(self, notification_id: int) -> bool:
+        """Asks the active worker to send a dead-lettered item again; False if no such item."""
+        return self._items.request_retry(notification_id)
+
+    # -- one pass ------------------------------------------------------------------
+
+    def _pass(self) -> bool:
+        """Handles the items asked to be retried and one batch of the log; whether any."""
+        retries = self._items.listed(RETRY)
+        for item in retries:
+            found = self.core.recorder.select_notifications(item.notification_id, 1)
+            if found and found[0].id == item.notification_id:
+                self._process(found[0], retried=True)
+        batch = self.core.recorder.select_notifications(
+            self.position,
+            self.settings.batch_size,
+            topics=self._topics,
+            inclusive_of_start=False,
+        )
+        for notification in batch:
+            self._process(notification, retried=False)
+        return bool(retries or batch)
+
+    def _process(self, notification: Notification, *, retried: bool) -> None:
+        nid = notification.id
+        tracking = Tracking(CONSUMER, nid)
+        if not retried and self._items.state(nid) == DEAD:
+            # Dead-lettered just before a crash: only the position is left to move.
+            self._move_past(tracking)
+            return
+        event: Any = self.core.mapper.to_domain_event(notification)
+        context = CommandContext(
+            actor=CONSUMER,
+            source="sync",
+            correlation_id=event.correlation_id,
+            causation_id=f"notification:{nid}",
+        )
+        call: OutboundCall | None = None
+        try:
+            call = outbound_call(self.core, event, self.profile)
+            answer = self._deliver(call, nid, retried=retried) if call else Answer()
+            self._record(answer, tracking, context, retried=retried)
+        except NotReady as not_ready:
+            self._bury(tracking, call or event, NOT_READY, str(not_ready), retried=retried)
+            return
+        except _Dead as dead:
+            self._bury(tracking, call or event, dead.code, dead.message, retried=retried)
+            return
+        except AlreadyProcessed:
+            log.info("sync relay: %d was processed by another worker", nid)
+        if call is not None:
+            self._items.forget(nid)
+
+    def _record(
+        self, answer: Answer, tracking: Tracking, context: CommandContext, *, retried: bool
+    ) -> None:
+        try:
+            if retried:
+                # The position is past this item already: the key makes it once.
+                key = f"{CONSUMER}:{tracking.notification_id}"
+                if answer.record is not None:
+                    answer.record(self.core, context, key)
+                return
+            with self.core.tracking(tracking):
+                if answer.record is not None:
+                    answer.record(self.core, context, None)
+                    return
+            self.core.record_position(tracking)
+        except AlreadyProcessed:
+            raise
+        except PaycoreError as error:
+            raise _Dead(error.code, f"the platform's answer could not be recorded: {error}") from None
+
+    def _move_past(self, tracking: Tracking) -> None:
+        try:
+            self.core.record_position(tracking)
+        except AlreadyProcessed:
+            log.info("sync relay: %d was processed by another worker", tracking.notification_id)
+
+    def _bury(
+        self,
+        tracking: Tracking,
+        item: OutboundCall | Any,
+        code: str,
+        message: str,
+        *,
+        retried: bool,
+    ) -> None:
+        """Dead-letters an item (a call, or the event no call could be built for)."""
+        nid = tracking.notification_id
+        if isinstance(item, OutboundCall):
+            kind, reference = item.kind, item.reference
+        else:
+            kind, reference = item.TOPIC, f"{item.originator_id}/{item.originator_version}"
+        log.warning("sync relay: %d %s %s dead-lettered: %s", nid, kind, reference, code)
+        self._items.bury(nid, kind, reference, code, message)
+        if not retried:
+            self._move_past(tracking)
+
+    # -- one call ------------------------------------------------------------------
+
+    def _deliver(self, call: OutboundCall, nid: int, *, retried: bool) -> Answer:
+        last: RemoteError | None = None
+        for attempt in range(1, self.settings.max_attempts + 1):
+            if attempt > 1:
+                self._pause(attempt)
+            earlier = self._items.start_attempt(nid, call.kind, call.reference) > 0
+            try:
+                return self._attempt(call, earlier=earlier, forced=retried)
+            except RemoteDuplicateError as duplicate:
+                if earlier:
+                    log.info("sync relay: %s %s applied by an earlier attempt", call.kind,
+                             call.reference)  # fmt: skip
+                    return Answer()
+                raise _Dead(duplicate.code, duplicate.message) from None
+            except _REFUSED as refusal:
+                if call.refused is not None:
+                    return call.refused(refusal)
+                raise _Dead(refusal.code, refusal.message) from None
+            except _TRANSIENT as failure:
+                last = failure
+                may_have_arrived = not (
+                    isinstance(failure, RemoteUnavailableError) and failure.http_status is None
+                )
+                if may_have_arrived and not (call.enquire or call.resend_safe):
+                    raise _Dead(OUTCOME_UNKNOWN, _unknown(call, failure)) from None
+        assert last is not None
+        raise _Dead(last.code, f"gave up after {self.settings.max_attempts} attempts: {last}")
+
+    def _attempt(self, call: OutboundCall, *, earlier: bool, forced: bool) -> Answer:
+        if earlier:
+            if call.enquire is not None:
+                found = call.enquire(self.client)
+                if found is not None:
+                    log.info("sync relay: %s %s found by enquiry", call.kind, call.reference)
+                    return found
+            elif not call.resend_safe and not forced:
+                raise _Dead(OUTCOME_UNKNOWN, _unknown(call, None))
+        return call.send(self.client)
+
+    def _pause(self, attempt: int) -> None:
+        settings = self.settings
+        ceiling = min(settings.backoff_cap, settings.backoff_base * 2 ** (attempt - 2))
+        if self._stop.wait(ceiling / 2 + self._rng.uniform(0, ceiling / 2)):
+            raise _Stopped
+
+
+def _unknown(call: OutboundCall, failure: RemoteError | None) -> str:
+    why = f"{failure.code}: {failure.message}" if failure else "an earlier attempt was cut short"
+    return (
+        f"{call.kind} {call.reference}: the platform may have applied it ({why}) and offers "
+        "no enquiry; not sent again. Check with the platform, then retry or leave it."
+    )
+
+
