@@ -9,14 +9,8 @@ from paycore.adapters.sandbox.faults import Fault, FaultPlan, FaultRates, Webhoo
 from paycore.adapters.sandbox.ledger import Ledger, Received
 from paycore.adapters.sandbox.server import Sandbox, SandboxSettings, run_sandbox
 from paycore.adapters.sandbox.state import Effect, PlatformState
-from paycore.adapters.sandbox.webhooks import (
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    Delivery,
-    WebhookTarget,
-    deliver,
-    sign,
-)
+from paycore.adapters.sandbox.webhooks import Delivery, WebhookTarget, deliver
+from paycore.adapters.webhooks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 __all__ = [
     "SIGNATURE_HEADER",

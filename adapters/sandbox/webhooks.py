@@ -18,8 +18,6 @@ delivery, or one held back and delivered after the next.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import queue
@@ -32,16 +30,9 @@ from typing import Any
 import httpx
 
 from paycore.adapters.sandbox.faults import FaultPlan, WebhookFault
+from paycore.adapters.webhooks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 log = logging.getLogger("paycore.adapters.sandbox")
-
-TIMESTAMP_HEADER = "X-Paycore-Timestamp"
-SIGNATURE_HEADER = "X-Paycore-Signature"
-
-
-def sign(secret: bytes, timestamp: str, body: bytes) -> str:
-    """Hex HMAC-SHA256 over ``timestamp + "." + body``."""
-    return hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,11 @@ from uuid import UUID
 
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.enkash import models as m
-from paycore.adapters.enkash.errors import RemoteError
 from paycore.adapters.sync.profile import PartnerProfile
 from paycore.domain.aggregate import Source
 from paycore.domain.card_account import CardAccount, CardForm, CardKind, Channel, UsageControls
 from paycore.domain.core import CommandContext, PaymentsCore
+from paycore.domain.errors import PaycoreError
 from paycore.domain.invoice import Invoice
 from paycore.domain.money import Money
 from paycore.domain.purchase_order import PurchaseOrder
@@ -64,7 +64,15 @@ class OutboundCall:
     send: Callable[[EnkashClient], Answer]
     enquire: Callable[[EnkashClient], Answer | None] | None = None
     resend_safe: bool = False
-    refused: Callable[[RemoteError], Answer] | None = None
+    refused: Callable[[PaycoreError], Answer] | None = None
+
+
+W = TypeVar("W", bound=m.WireRequest)
+
+
+def _wire(model: type[W], **fields: Any) -> W:
+    """A request model from fields of mixed types (nested documents as dicts)."""
+    return model(**fields)
 
 
 class NotReady(Exception):
@@ -89,9 +97,7 @@ def relayed_topics() -> tuple[str, ...]:
     return tuple(_BUILDERS)
 
 
-def outbound_call(
-    core: PaymentsCore, event: Any, profile: PartnerProfile
-) -> OutboundCall | None:
+def outbound_call(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall | None:
     """The call ``event`` needs, or None when it needs none."""
     if event.source in (Source.WEBHOOK, Source.SYNC):
         return None
@@ -196,7 +202,8 @@ def _issue_card(core: PaymentsCore, event: Any, profile: PartnerProfile) -> Outb
 @_for("paycore.CardAccount.CardLoaded")
 def _load_card(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
     account = core.get_card_account(event.originator_id)
-    request = m.LoadBalanceRequest(
+    request = _wire(
+        m.LoadBalanceRequest,
         **_card_ref(account, event.card_id),
         amount=event.amount.amount,
         uniqueReferenceNumber=event.reference,
@@ -231,7 +238,8 @@ def _amount(limit: Money | None) -> Decimal | None:
 def _usage_controls(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
     account = core.get_card_account(event.originator_id)
     controls: UsageControls = event.controls
-    request = m.UsageControlsRequest(
+    request = _wire(
+        m.UsageControlsRequest,
         companyId=account.company_id,
         cardAccountId=_remote_account(account),
         enKashCardIds=[_remote_card(account, card_id) for card_id in event.card_ids],
@@ -264,7 +272,8 @@ def _acknowledged(
 @_for("paycore.CardAccount.BlockCodeChanged")
 def _block_code(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
     account = core.get_card_account(event.originator_id)
-    request = m.BlockCardRequest(
+    request = _wire(
+        m.BlockCardRequest,
         otpMedium="MOBILE",
         **_card_ref(account, event.card_id),
         blockCode=event.block_code,
@@ -281,8 +290,11 @@ def _block_code(core: PaymentsCore, event: Any, profile: PartnerProfile) -> Outb
 def _replace_card(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
     account = core.get_card_account(event.originator_id)
     ref = _card_ref(account, event.card_id)
-    request = m.ReplaceCardRequest(
-        otpMedium="MOBILE", enKashCardId=ref["enKashCardId"], cardAccountId=ref["cardAccountId"]
+    request = _wire(
+        m.ReplaceCardRequest,
+        otpMedium="MOBILE",
+        enKashCardId=ref["enKashCardId"],
+        cardAccountId=ref["cardAccountId"],
     )
     new_card_id: str = event.new_card_id
 
@@ -322,7 +334,7 @@ def _submit_payment(core: PaymentsCore, event: Any, profile: PartnerProfile) -> 
         client.make_payment(request)
         return Answer()
 
-    def refused(error: RemoteError) -> Answer:
+    def refused(error: PaycoreError) -> Answer:
         reason = f"refused by the platform: {error.code}: {error.message}"[:200]
         return Answer(
             lambda core, context, key: core.record_payment_failure(
@@ -371,8 +383,9 @@ def _one_line(profile: PartnerProfile, description: str, value: Money) -> list[m
     ]
 
 
-def _b2b_call(kind: str, object_id: str, version: int, send: Callable[[EnkashClient], object]
-              ) -> OutboundCall:
+def _b2b_call(
+    kind: str, object_id: str, version: int, send: Callable[[EnkashClient], object]
+) -> OutboundCall:
     # The platform dedupes (endpoint, objectId, newVersion): a resend is safe (A6).
     return _acknowledged(kind, f"{object_id}/v{version}", send)
 
@@ -383,7 +396,8 @@ _BUYER_RESPONSE = {"ACCEPTED": "ACCEPT", "REJECTED": "REJECT", "RETURNED": "RETU
 @_for("paycore.Invoice.Responded")
 def _respond_to_invoice(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
     before = core.get_invoice(event.originator_id, version=event.originator_version - 1)
-    request = m.ConfirmInvoiceRequest(
+    request = _wire(
+        m.ConfirmInvoiceRequest,
         **_b2b_envelope(profile, before.buyer_b2b_id, before.supplier_b2b_id),
         invoiceConfirmation={
             "objectId": before.object_id,
@@ -412,15 +426,16 @@ def _order_document(
     profile: PartnerProfile, before: PurchaseOrder, after: PurchaseOrder, event: Any
 ) -> m.PurchaseOrder:
     sent_at = event.timestamp
-    return m.PurchaseOrder(
+    return _wire(
+        m.PurchaseOrder,
         objectId=after.object_id,
         buyerPONumber=after.buyer_po_number,
         ts=sent_at.isoformat(timespec="seconds"),
         orderDate=sent_at.date().isoformat(),
         deliveryDate=(sent_at + timedelta(days=profile.delivery_days)).date().isoformat(),
         subject=after.subject[:100],
-        objectVersion=_version(after.object_version),  # type: ignore[arg-type]
-        poStatusTransition={"currentStatus": before.status, "newStatus": after.status},  # type: ignore[arg-type]
+        objectVersion=_version(after.object_version),
+        poStatusTransition={"currentStatus": before.status, "newStatus": after.status},
         supplierDetails=_party(profile, after.supplier_b2b_id),
         buyerDetails=_party(profile, after.buyer_b2b_id),
         itemLists=_one_line(profile, after.subject, after.total),
@@ -437,14 +452,17 @@ def _order_status(core: PaymentsCore, event: Any, profile: PartnerProfile) -> Ou
     before, after = _purchase_order(core, event, profile)
     envelope = _b2b_envelope(profile, after.buyer_b2b_id, after.supplier_b2b_id)
     if event.status == "SENT":
-        sent = m.SendPurchaseOrderRequest(
-            **envelope, purchaseOrder=_order_document(profile, before, after, event)
+        sent = _wire(
+            m.SendPurchaseOrderRequest,
+            **envelope,
+            purchaseOrder=_order_document(profile, before, after, event),
         )
         return _b2b_call(
             "send_purchase_order", after.object_id, after.object_version,
             lambda client: client.send_purchase_order(sent),
         )  # fmt: skip
-    changed = m.ChangePurchaseOrderStatusRequest(
+    changed = _wire(
+        m.ChangePurchaseOrderStatusRequest,
         **envelope,
         poStatus={
             "objectId": after.object_id,
@@ -466,7 +484,8 @@ def _edit_order(core: PaymentsCore, event: Any, profile: PartnerProfile) -> Outb
     if event.status != "SENT":
         return None  # a draft is edited locally; it goes out when it is sent
     before, after = _purchase_order(core, event, profile)
-    edited = m.SendPurchaseOrderRequest(
+    edited = _wire(
+        m.SendPurchaseOrderRequest,
         **_b2b_envelope(profile, after.buyer_b2b_id, after.supplier_b2b_id),
         purchaseOrder=_order_document(profile, before, after, event),
     )
@@ -488,7 +507,8 @@ def _invoice_of_note(core: PaymentsCore, event: Any) -> Invoice:
 @_for("paycore.Invoice.CdNoteReceived")
 def _send_note(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
     invoice = _invoice_of_note(core, event)
-    note = m.SendCreditDebitNoteRequest(
+    note = _wire(
+        m.SendCreditDebitNoteRequest,
         **_b2b_envelope(profile, invoice.buyer_b2b_id, invoice.supplier_b2b_id),
         cdNote={
             "objectId": event.note_id,
@@ -513,7 +533,8 @@ def _send_note(core: PaymentsCore, event: Any, profile: PartnerProfile) -> Outbo
 def _confirm_note(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
     invoice = _invoice_of_note(core, event)
     note = invoice.notes[event.note_id]
-    confirmation = m.ConfirmCreditDebitNoteRequest(
+    confirmation = _wire(
+        m.ConfirmCreditDebitNoteRequest,
         **_b2b_envelope(profile, invoice.buyer_b2b_id, invoice.supplier_b2b_id),
         cdNoteConfirmation={
             "objectId": event.note_id,

@@ -27,7 +27,9 @@ CREATE TABLE IF NOT EXISTS paycore_sync_items (
     updated_at TEXT NOT NULL
 )
 """
-_COLUMNS = "notification_id, kind, reference, attempts, state, error_code, error_message, updated_at"
+_COLUMNS = (
+    "notification_id, kind, reference, attempts, state, error_code, error_message, updated_at"
+)
 
 
 @dataclass(frozen=True)
@@ -101,9 +103,15 @@ class RelayItems:
         )
         return [
             DeadLetter(
-                int(r[0]), str(r[1]), str(r[2]), int(r[3]), str(r[4]),
-                str(r[5] or ""), str(r[6] or ""), str(r[7]),
-            )  # fmt: skip
+                int(r[0]),
+                str(r[1]),
+                str(r[2]),
+                int(r[3]),
+                str(r[4]),
+                str(r[5] or ""),
+                str(r[6] or ""),
+                str(r[7]),
+            )
             for r in rows
         ]
 

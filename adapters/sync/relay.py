@@ -45,7 +45,13 @@ from paycore.adapters.enkash.errors import (
     RemoteUnavailableError,
     RequestValidationError,
 )
-from paycore.adapters.sync.calls import Answer, NotReady, OutboundCall, outbound_call, relayed_topics
+from paycore.adapters.sync.calls import (
+    Answer,
+    NotReady,
+    OutboundCall,
+    outbound_call,
+    relayed_topics,
+)
 from paycore.adapters.sync.items import DEAD, RETRY, DeadLetter, RelayItems
 from paycore.adapters.sync.profile import PartnerProfile
 from paycore.adapters.sync.tables import Lease, SideTables
@@ -242,7 +248,9 @@ class SyncRelay:
         except AlreadyProcessed:
             raise
         except PaycoreError as error:
-            raise _Dead(error.code, f"the platform's answer could not be recorded: {error}") from None
+            raise _Dead(
+                error.code, f"the platform's answer could not be recorded: {error}"
+            ) from None
 
     def _move_past(self, tracking: Tracking) -> None:
         try:
@@ -324,5 +332,3 @@ def _unknown(call: OutboundCall, failure: RemoteError | None) -> str:
         f"{call.kind} {call.reference}: the platform may have applied it ({why}) and offers "
         "no enquiry; not sent again. Check with the platform, then retry or leave it."
     )
-
-

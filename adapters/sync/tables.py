@@ -64,7 +64,7 @@ class SideTables:
         """Runs one statement (``?`` placeholders) in its own transaction; its rows."""
         with self._lock:
             if self._postgres is not None:
-                cursor = self._postgres.execute(statement.replace("?", "%s"), parameters)  # type: ignore[arg-type]
+                cursor = self._postgres.execute(statement.replace("?", "%s"), parameters)
                 return cursor.fetchall() if cursor.description else []
             assert self._sqlite is not None
             return self._sqlite.execute(statement, parameters).fetchall()

@@ -1,0 +1,207 @@
+"""The webhook inbox: authenticate, dedupe, order, then one PaymentsCore command.
+
+``WebhookInbox(core, auth).handle(path, headers, body) -> (status, body)`` is framework
+free; :mod:`.asgi` mounts it in an ASGI host. Per delivery:
+
+- unknown path: 404 ``WEBHOOK_UNKNOWN_PATH``; forged, unsigned or stale signature:
+  401 ``WEBHOOK_UNAUTHENTICATED``; a body that is not the documented shape: 400
+  ``WEBHOOK_MALFORMED`` (or the domain's code for a malformed value). Nothing is
+  recorded for any of them: a log line says what was refused, never a secret or a body.
+- the message id (header ``X-Message-Id``, else a SHA-256 of the path and the body) is
+  the idempotency key ``webhook:<id>`` of the command: the command's events and the
+  key's record are written in one transaction, so a duplicate finds the record and
+  runs nothing (200 ``duplicate``).
+- B2B messages carry objectVersion ``current -> new``: behind what paycore holds, the
+  command still runs so that its ``OBJECT_VERSION_STALE`` refusal is recorded under the
+  key (200 ``stale``); ahead of a gap, the message is parked (202 ``parked``) and applied
+  when the missing version arrives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from paycore.adapters.sync.tables import SideTables
+from paycore.adapters.webhooks.auth import WebhookAuth
+from paycore.adapters.webhooks.routes import ROUTES, Effect, Versioned
+from paycore.domain.core import CommandContext, PaymentsCore
+from paycore.domain.errors import NotFound, PaycoreError
+from paycore.domain.idempotency import IdempotencyRecord
+from paycore.domain.invoice import Invoice
+
+log = logging.getLogger("paycore.adapters.webhooks")
+
+MESSAGE_ID_HEADER = "X-Message-Id"
+ACTOR = "enkash-webhook"
+
+_CREATE = """
+CREATE TABLE IF NOT EXISTS paycore_webhook_parked (
+    message_id TEXT PRIMARY KEY,
+    object_key TEXT NOT NULL,
+    current_version INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    body TEXT NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class Parked:
+    message_id: str
+    object_key: str
+    current_version: int
+    path: str
+
+
+Reply = tuple[int, bytes]
+
+
+def _reply(status: int, **fields: Any) -> Reply:
+    return status, json.dumps(fields).encode()
+
+
+class WebhookInbox:
+    def __init__(self, core: PaymentsCore, auth: WebhookAuth) -> None:
+        self.core = core
+        self.auth = auth
+        self._tables = SideTables(core.url)
+        self._tables.execute(_CREATE)
+
+    def close(self) -> None:
+        self._tables.close()
+
+    def handle(self, path: str, headers: Mapping[str, str], body: bytes) -> Reply:
+        """One delivery: the HTTP status and a JSON body to answer with."""
+        path = path.strip("/")
+        route = ROUTES.get(path)
+        if route is None:
+            log.warning("webhook refused: unknown path %r", path[:100])
+            return _reply(404, code="WEBHOOK_UNKNOWN_PATH")
+        lowered = {name.lower(): value for name, value in headers.items()}
+        if not self.auth.verify(lowered, body):
+            log.warning("webhook refused: %s unauthenticated", path)
+            return _reply(401, code="WEBHOOK_UNAUTHENTICATED")
+        try:
+            effect = route.parse(json.loads(body.decode()))
+        except (ValueError, ValidationError, PaycoreError) as malformed:
+            code, where = _malformation(malformed)
+            log.warning("webhook refused: %s malformed (%s at %s)", path, code, where)
+            return _reply(400, code=code, field=where)
+        message_id = lowered.get(MESSAGE_ID_HEADER.lower()) or _digest(path, body)
+        if effect is None:
+            log.info("webhook %s %s acknowledged", path, message_id)
+            return _reply(200, outcome="acknowledged", message_id=message_id)
+        return self._deliver(path, message_id, body, effect)
+
+    def parked(self) -> list[Parked]:
+        """Messages waiting for an earlier objectVersion, oldest object first."""
+        rows = self._tables.execute(
+            "SELECT message_id, object_key, current_version, path FROM paycore_webhook_parked "
+            "ORDER BY object_key, current_version"
+        )
+        return [Parked(str(r[0]), str(r[1]), int(r[2]), str(r[3])) for r in rows]
+
+    # -- applying --------------------------------------------------------------------
+
+    def _deliver(self, path: str, message_id: str, body: bytes, effect: Effect) -> Reply:
+        key = f"webhook:{message_id}"
+        if self._recorded(key):
+            log.info("webhook %s %s: duplicate, nothing run", path, message_id)
+            return _reply(200, outcome="duplicate", message_id=message_id)
+        versioned = effect.versioned
+        if versioned is not None and versioned.current > self._held(versioned):
+            self._park(message_id, versioned, path, body)
+            if versioned.current > self._held(versioned):
+                log.info("webhook %s %s parked at %s v%d", path, message_id, versioned.key,
+                         versioned.current)  # fmt: skip
+                return _reply(202, outcome="parked", message_id=message_id)
+            # The missing version arrived while this one was being parked: take it back
+            # (if another delivery took it first, the idempotency key makes it once).
+            self._unpark(message_id)
+        reply = self._run(path, message_id, effect)
+        if versioned is not None:
+            self._release_parked(versioned)
+        return reply
+
+    def _run(self, path: str, message_id: str, effect: Effect) -> Reply:
+        key = f"webhook:{message_id}"
+        context = CommandContext(
+            actor=ACTOR, source="webhook", correlation_id=message_id, causation_id=path
+        )
+        try:
+            effect.command(self.core, context, key)
+        except PaycoreError as error:
+            if not self._recorded(key):
+                # Refused before anything was written: a value the domain will not take.
+                log.warning("webhook refused: %s %s %s", path, message_id, error.code)
+                return _reply(400, code=error.code, message=error.message)
+            outcome = "stale" if error.code == "OBJECT_VERSION_STALE" else "refused"
+            log.info("webhook %s %s %s (%s), recorded", path, message_id, outcome, error.code)
+            return _reply(200, outcome=outcome, code=error.code, message_id=message_id)
+        log.info("webhook %s %s applied", path, message_id)
+        return _reply(200, outcome="applied", message_id=message_id)
+
+    def _release_parked(self, versioned: Versioned) -> None:
+        """Applies the parked messages that now follow on, one version after another."""
+        while True:
+            held = self._held(versioned)
+            claimed = self._claim(versioned.key, held)
+            if not claimed:
+                return
+            for message_id, path, body in claimed:
+                effect = ROUTES[path].parse(json.loads(body))
+                assert effect is not None
+                self._run(path, message_id, effect)
+
+    def _recorded(self, key: str) -> bool:
+        return IdempotencyRecord.create_id(key) in self.core.repository
+
+    def _held(self, versioned: Versioned) -> int:
+        """The objectVersion paycore holds (0: it does not know the object yet)."""
+        try:
+            if versioned.kind is Invoice:
+                return self.core.get_invoice(versioned.aggregate_id).object_version
+            return self.core.get_purchase_order(versioned.aggregate_id).object_version
+        except NotFound:
+            return 0
+
+    def _park(self, message_id: str, versioned: Versioned, path: str, body: bytes) -> None:
+        self._tables.execute(
+            "INSERT INTO paycore_webhook_parked VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (message_id) DO NOTHING",
+            (message_id, versioned.key, versioned.current, path, body.decode()),
+        )
+
+    def _unpark(self, message_id: str) -> None:
+        self._tables.execute(
+            "DELETE FROM paycore_webhook_parked WHERE message_id = ?", (message_id,)
+        )
+
+    def _claim(self, object_key: str, current: int) -> list[tuple[str, str, str]]:
+        rows = self._tables.execute(
+            "DELETE FROM paycore_webhook_parked WHERE object_key = ? AND current_version = ? "
+            "RETURNING message_id, path, body",
+            (object_key, current),
+        )
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+def _digest(path: str, body: bytes) -> str:
+    return hashlib.sha256(path.encode() + b"\n" + body).hexdigest()
+
+
+def _malformation(error: Exception) -> tuple[str, str]:
+    """The code and the field (never the value) of a malformed body."""
+    if isinstance(error, ValidationError):
+        first = error.errors(include_url=False, include_input=False)[0]
+        return "WEBHOOK_MALFORMED", ".".join(str(p) for p in first["loc"]) or "body"
+    if isinstance(error, PaycoreError):
+        return error.code, str(error.details.get("argument", "body"))
+    return "WEBHOOK_MALFORMED", "body"
