@@ -4,7 +4,6 @@ writes nothing, on memory, a SQLite file and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 from uuid import UUID
 
 import pytest
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 from paycore.domain.core import CommandContext, PaymentsCore
 from paycore.domain.errors import PaycoreError
 from paycore.domain.testing.strategies import (
+    Arguments,
     Targets,
     argument_strategies,
     contexts_with_invalid_fields,
@@ -67,21 +67,28 @@ def test_every_public_command_has_an_invalid_input_strategy(
     assert set(invalid_command_arguments(targets)) == set(public_commands())
 
 
+def refused_without_a_write(
+    store: tuple[PaymentsCore, Targets], command: str, arguments: st.SearchStrategy[Arguments]
+) -> None:
+    """Runs ``command`` with each example of ``arguments``: a PaycoreError, no write."""
+    core, targets = store
+
+    @given(arguments)
+    def refused(drawn: Arguments) -> None:
+        before = footprint(core, targets)
+        with pytest.raises(PaycoreError):
+            getattr(core, command)(**drawn)
+        assert footprint(core, targets) == before
+
+    refused()
+
+
 @pytest.mark.parametrize("command", public_commands())
 def test_invalid_arguments_raise_a_paycore_error_and_write_nothing(
     store: tuple[PaymentsCore, Targets], command: str
 ) -> None:
     """Any invalid argument: a PaycoreError subclass, no event, no version moved."""
-    core, targets = store
-
-    @given(invalid_command_arguments(targets)[command])
-    def refused_without_a_write(arguments: dict[str, Any]) -> None:
-        before = footprint(core, targets)
-        with pytest.raises(PaycoreError):
-            getattr(core, command)(**arguments)
-        assert footprint(core, targets) == before
-
-    refused_without_a_write()
+    refused_without_a_write(store, command, invalid_command_arguments(store[1])[command])
 
 
 #: A text argument of each kind of command, where a string no store can encode may go.
@@ -103,17 +110,9 @@ def test_text_no_store_can_encode_is_refused(
     store: tuple[PaymentsCore, Targets], command: str, argument: str
 ) -> None:
     """Text with a lone surrogate is invalid input: a PaycoreError, and nothing written."""
-    core, targets = store
-    valid, _ = argument_strategies(targets)[command]
-
-    @given(st.fixed_dictionaries({**valid, argument: unencodable_texts()}))
-    def refused_without_a_write(arguments: dict[str, Any]) -> None:
-        before = footprint(core, targets)
-        with pytest.raises(PaycoreError):
-            getattr(core, command)(**arguments)
-        assert footprint(core, targets) == before
-
-    refused_without_a_write()
+    valid, _ = argument_strategies(store[1])[command]
+    arguments = st.fixed_dictionaries({**valid, argument: unencodable_texts()})
+    refused_without_a_write(store, command, arguments)
 
 
 @pytest.mark.parametrize("command", ["open_card_account", "load_card"])
@@ -121,25 +120,9 @@ def test_a_context_whose_fields_are_not_text_is_refused(
     store: tuple[PaymentsCore, Targets], command: str
 ) -> None:
     """A CommandContext naming no actor or ids as text is refused; no event records it."""
-    core, targets = store
-    arguments: dict[str, Any] = {
-        "open_card_account": {
-            "company_id": "CO2",
-            "company_name": "Acme",
-            "account_title": "Main",
-            "account_type": "CORPORATE",
-        },
-        "load_card": {"account_id": targets.account_id, "card_id": targets.card_id, "amount": "1"},
-    }[command]
-
-    @given(contexts_with_invalid_fields())
-    def refused_without_a_write(context: CommandContext) -> None:
-        before = footprint(core, targets)
-        with pytest.raises(PaycoreError):
-            getattr(core, command)(**arguments, context=context)
-        assert footprint(core, targets) == before
-
-    refused_without_a_write()
+    valid, _ = argument_strategies(store[1])[command]
+    arguments = st.fixed_dictionaries({**valid, "context": contexts_with_invalid_fields()})
+    refused_without_a_write(store, command, arguments)
 
 
 def test_a_context_with_an_unknown_source_is_refused_with_a_paycore_error() -> None:

@@ -20,6 +20,7 @@ from paycore.domain.testing.machines import (
     PaycoreMachine,
     PaymentMachine,
     PurchaseOrderMachine,
+    bind,
 )
 from tests.conftest import PostgresSchema, require_postgres
 
@@ -56,7 +57,7 @@ def test_every_invariant_holds_after_every_step(
     """Any sequence of commands keeps every invariant the machine checks."""
     with core_on(store, tmp_path) as core:
         run_state_machine_as_test(
-            lambda: machine(core), settings=settings(stateful_step_count=STEPS)
+            bind(machine, lambda: core), settings=settings(stateful_step_count=STEPS)
         )
 
 
