@@ -661,7 +661,15 @@ class InvoiceMachine(PaycoreMachine):
 
     def receive(self, total: Money, allows_partial: bool) -> UUID:
         object_id = _object_id("INV")
-        invoice_id = self.core.receive_invoice(
+        invoice_id = self.deliver(object_id, total, allows_partial)
+        self.invoice_model[invoice_id] = InvoiceModel(total.amount, allows_partial)
+        self.object_ids[invoice_id] = object_id
+        self.aggregates.append(invoice_id)
+        return invoice_id
+
+    def deliver(self, object_id: str, total: Money, allows_partial: bool) -> UUID:
+        """The supplier's invoice message, as the webhook inbox would pass it on."""
+        return self.core.receive_invoice(
             object_id,
             "SUP-1",
             total,
@@ -669,23 +677,11 @@ class InvoiceMachine(PaycoreMachine):
             buyer_b2b_id="BUYER",
             supplier_b2b_id="SUPPLIER",
         )
-        self.invoice_model[invoice_id] = InvoiceModel(total.amount, allows_partial)
-        self.object_ids[invoice_id] = object_id
-        self.aggregates.append(invoice_id)
-        return invoice_id
 
     @rule(invoice_id=invoices)
     def redelivered_invoice_is_not_a_duplicate(self, invoice_id: UUID) -> None:
-        self.run(
-            {errors.AlreadyExists},
-            lambda: self.core.receive_invoice(
-                self.object_ids[invoice_id],
-                "SUP-1",
-                "1.00",
-                buyer_b2b_id="BUYER",
-                supplier_b2b_id="SUPPLIER",
-            ),
-        )
+        object_id = self.object_ids[invoice_id]
+        self.run({errors.AlreadyExists}, lambda: self.deliver(object_id, Money("1.00"), True))
 
     @rule(
         invoice_id=invoices,
@@ -1081,27 +1077,21 @@ class PurchaseOrderMachine(PaycoreMachine):
 
     def draft_order(self, total: Money) -> UUID:
         object_id = _object_id("PO")
-        po_id = self.core.draft_purchase_order(
-            object_id, "PO-1", "Laptops", total, buyer_b2b_id="BUYER", supplier_b2b_id="SUPPLIER"
-        )
+        po_id = self.send_draft(object_id, total)
         self.model[po_id] = PurchaseOrderModel(total.amount)
         self.object_ids[po_id] = object_id
         self.aggregates.append(po_id)
         return po_id
 
+    def send_draft(self, object_id: str, total: Money) -> UUID:
+        return self.core.draft_purchase_order(
+            object_id, "PO-1", "Laptops", total, buyer_b2b_id="BUYER", supplier_b2b_id="SUPPLIER"
+        )
+
     @rule(po_id=orders)
     def redelivered_draft_is_not_a_duplicate(self, po_id: UUID) -> None:
-        self.run(
-            {errors.AlreadyExists},
-            lambda: self.core.draft_purchase_order(
-                self.object_ids[po_id],
-                "PO-1",
-                "Laptops",
-                "1.00",
-                buyer_b2b_id="B",
-                supplier_b2b_id="S",
-            ),
-        )
+        object_id = self.object_ids[po_id]
+        self.run({errors.AlreadyExists}, lambda: self.send_draft(object_id, Money("1.00")))
 
     def _change(
         self, po_id: UUID, after: str | None, version: str, command: Callable[..., None]
