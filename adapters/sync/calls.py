@@ -320,18 +320,19 @@ def _replace_card(core: PaymentsCore, event: Any, profile: PartnerProfile) -> Ou
 @_for("paycore.Payment.Submitted")
 def _submit_payment(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
     payment = core.get_payment(event.originator_id)
-    request = m.PaymentRequest(
-        paymentIds=[core.get_invoice(i).object_id for i in payment.invoice_ids],
-        paymentType=payment.payment_type.value,
-        urn=payment.object_id,
-        partialPayment=payment.partial,
-        amount=payment.amount.amount if payment.partial else None,
-        paymentRemarks=payment.remarks or None,
-    )
+    fields: dict[str, Any] = {
+        "paymentIds": [core.get_invoice(i).object_id for i in payment.invoice_ids],
+        "paymentType": payment.payment_type.value,
+        "urn": payment.object_id,
+        "partialPayment": payment.partial,
+        "amount": payment.amount.amount if payment.partial else None,
+        "paymentRemarks": payment.remarks or None,
+    }
 
     def send(client: EnkashClient) -> Answer:
-        # Accepted, not yet paid: the payment-response webhook brings the outcome.
-        client.make_payment(request)
+        # Built here, so that a request the platform would refuse fails the payment.
+        # Accepted is not paid: the payment-response webhook brings the outcome.
+        client.make_payment(m.PaymentRequest(**fields))
         return Answer()
 
     def refused(error: PaycoreError) -> Answer:

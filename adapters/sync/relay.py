@@ -112,7 +112,7 @@ class SyncRelay:
         self.client = client
         self.profile = profile
         self.settings = settings or RelaySettings()
-        self._tables = SideTables(core.url)
+        self._tables = SideTables(core)
         self._items = RelayItems(self._tables)
         self._lease: Lease = self._tables.lease(CONSUMER)
         self._topics = relayed_topics()
@@ -219,14 +219,13 @@ class SyncRelay:
             call = outbound_call(self.core, event, self.profile)
             answer = self._deliver(call, nid, retried=retried) if call else Answer()
             self._record(answer, tracking, context, retried=retried)
-        except NotReady as not_ready:
-            self._bury(tracking, call or event, NOT_READY, str(not_ready), retried=retried)
-            return
-        except _Dead as dead:
-            self._bury(tracking, call or event, dead.code, dead.message, retried=retried)
-            return
         except AlreadyProcessed:
             log.info("sync relay: %d was processed by another worker", nid)
+        except (NotReady, _Dead, PaycoreError) as failure:
+            # Given up on, or never sendable (a value the platform would refuse).
+            code, message = _reason(failure)
+            self._bury(tracking, call or event, code, message, retried=retried)
+            return
         if call is not None:
             self._items.forget(nid)
 
@@ -324,6 +323,14 @@ class SyncRelay:
         ceiling = min(settings.backoff_cap, settings.backoff_base * 2 ** (attempt - 2))
         if self._stop.wait(ceiling / 2 + self._rng.uniform(0, ceiling / 2)):
             raise _Stopped
+
+
+def _reason(failure: Exception) -> tuple[str, str]:
+    if isinstance(failure, NotReady):
+        return NOT_READY, str(failure)
+    if isinstance(failure, (_Dead, PaycoreError)):
+        return failure.code, failure.message
+    raise AssertionError(failure)  # pragma: no cover
 
 
 def _unknown(call: OutboundCall, failure: RemoteError | None) -> str:

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import psycopg
 
+from paycore.domain.core import PaymentsCore
 from paycore.domain.store import store_env
 
 Row = tuple[Any, ...]
@@ -36,8 +37,10 @@ class Lease(Protocol):
 class SideTables:
     """One connection to the store for the edges' own tables; safe to share between threads."""
 
-    def __init__(self, url: str) -> None:
-        env = store_env(url)
+    def __init__(self, core: PaymentsCore) -> None:
+        env = store_env(core.url)
+        # memory://: one in-memory database per core, shared by its relays and inboxes
+        self._memory_name = f"paycore-side-{id(core)}"
         self._lock = threading.Lock()
         self._module = env["PERSISTENCE_MODULE"]
         self._path = env.get("SQLITE_DBNAME", "")
@@ -55,9 +58,9 @@ class SideTables:
             self._schema = env.get("POSTGRES_SCHEMA") or "public"
             self._postgres = psycopg.connect(self._conninfo, autocommit=True)
         else:
-            name = self._path or ":memory:"
+            name = self._path or f"file:{self._memory_name}?mode=memory&cache=shared"
             self._sqlite = sqlite3.connect(
-                name, timeout=30, isolation_level=None, check_same_thread=False
+                name, timeout=30, isolation_level=None, check_same_thread=False, uri=not self._path
             )
 
     def execute(self, statement: str, parameters: Sequence[Any] = ()) -> list[Row]:
@@ -75,7 +78,7 @@ class SideTables:
             return _AdvisoryLease(self._conninfo, f"{self._schema}:{name}")
         if self._path:
             return _FileLease(f"{self._path}.{name}.lock")
-        return _ProcessLease(f"{id(self)}:{name}")
+        return _ProcessLease(f"{self._memory_name}:{name}")
 
     def close(self) -> None:
         with self._lock:

@@ -71,7 +71,7 @@ class WebhookInbox:
     def __init__(self, core: PaymentsCore, auth: WebhookAuth) -> None:
         self.core = core
         self.auth = auth
-        self._tables = SideTables(core.url)
+        self._tables = SideTables(core)
         self._tables.execute(_CREATE)
 
     def close(self) -> None:

@@ -1,0 +1,207 @@
+"""The relay sends each event that needs the platform once, records the answer with its
+position, and never lets one bad item hold up the rest."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from sync_builders import (
+    FAST,
+    accepted_invoice,
+    card_with_account,
+    profile,
+    relay,
+    sent_order,
+    submitted_payment,
+)
+
+from paycore.adapters.enkash import EnkashClient
+from paycore.adapters.enkash import endpoints as ep
+from paycore.adapters.sandbox import Fault, Sandbox
+from paycore.adapters.sync import CONSUMER, EnkashPinGateway, RelayBusy, RelaySettings
+from paycore.adapters.sync.calls import relayed_topics
+from paycore.adapters.sync.relay import NOT_READY, OUTCOME_UNKNOWN
+from paycore.domain.card_account import Channel, UsageControls
+from paycore.domain.core import CommandContext, PaymentsCore
+from paycore.domain.payment import PaymentStatus
+
+
+def test_remote_ids_are_recorded_with_the_position(
+    core: PaymentsCore, sandbox: Sandbox, sync_client: EnkashClient
+) -> None:
+    setup = card_with_account(core, initial_load="50.00")
+    core.load_card(setup.account_id, setup.card_id, "25.00", "LOAD-1")
+    sync = relay(core, sync_client)
+    sync.drain()
+    account = core.get_card_account(setup.account_id)
+    card = account.card(setup.card_id)
+    assert account.remote_id in sandbox.state.accounts
+    assert sandbox.state.cards[card.remote_id or ""].balance == 75
+    assert sandbox.ledger.count_applied("load_balance", "LOAD-1") == 1
+    relayed = core.recorder.select_notifications(None, 1000, topics=relayed_topics())
+    assert sync.position == relayed[-1].id
+    assert core.max_tracked(CONSUMER) == relayed[-1].id
+    assert sandbox.ledger.count_applied() == 3
+
+
+def test_every_kind_of_call_reaches_the_platform(
+    core: PaymentsCore, sandbox: Sandbox, sync_client: EnkashClient
+) -> None:
+    rng = random.Random(3)
+    setup = card_with_account(core)
+    core.activate_card(setup.account_id, setup.card_id, kyc_completed=True, terms_accepted=True)
+    core.set_usage_controls(
+        setup.account_id, [setup.card_id], UsageControls(disabled_channels=[Channel.ATM])
+    )
+    core.lock_card(setup.account_id, setup.card_id)
+    new_card = core.replace_card(setup.account_id, setup.card_id)
+    po_id = sent_order(core, rng)
+    core.edit_purchase_order(po_id, "Printer paper, 12 boxes", "3000.00")
+    core.cancel_purchase_order(po_id, "No longer needed")
+    invoice_id = accepted_invoice(core, rng)
+    core.receive_cd_note(invoice_id, "CN0001", "CREDIT", "50.00")
+    core.confirm_cd_note(invoice_id, "CN0001")
+    submitted_payment(core, invoice_id)
+    relay(core, sync_client).drain()
+    applied = {effect.endpoint for effect in sandbox.ledger.applied}
+    assert applied == {
+        "create_card_account", "create_card", "set_usage_controls", "block_card",
+        "replace_card", "send_purchase_order", "edit_purchase_order",
+        "change_purchase_order_status", "confirm_invoice", "send_credit_debit_note",
+        "confirm_credit_debit_note", "make_payment",
+    }  # fmt: skip
+    replaced = core.get_card_account(setup.account_id).card(new_card)
+    assert replaced.remote_id in sandbox.state.cards
+    assert sandbox.state.cards[replaced.remote_id or ""].controls["atmAllowed"] is False
+
+
+def test_events_from_the_platform_are_never_sent_back(
+    core: PaymentsCore, sandbox: Sandbox, sync_client: EnkashClient
+) -> None:
+    po_id = sent_order(core, random.Random(4))
+    webhook = CommandContext(actor="enkash", source="webhook")
+    core.record_po_response(po_id, "ACCEPT", "Will deliver", context=webhook)
+    core.cancel_purchase_order(po_id, "Supplier cancelled it there", context=webhook)
+    relay(core, sync_client).drain()
+    assert [e.endpoint for e in sandbox.ledger.applied] == ["send_purchase_order"]
+
+
+def test_a_payment_the_platform_refuses_is_recorded_as_failed(
+    core: PaymentsCore, sandbox: Sandbox, sync_client: EnkashClient
+) -> None:
+    invoice_id = accepted_invoice(core, random.Random(5))
+    payment_id = submitted_payment(core, invoice_id, remarks='quoted "remarks"')
+    sync = relay(core, sync_client)
+    sync.drain()
+    payment = core.get_payment(payment_id)
+    assert payment.status is PaymentStatus.FAILED
+    assert "REMOTE_INVALID_REQUEST" in (payment.failure_reason or "")
+    assert core.get_invoice(invoice_id).outstanding == core.get_invoice(invoice_id).total
+    assert sync.dead_letters() == []
+
+
+def test_an_item_that_cannot_be_sent_is_dead_lettered_without_blocking_the_next(
+    core: PaymentsCore, sandbox: Sandbox, sync_client: EnkashClient
+) -> None:
+    rng = random.Random(6)
+    po_id = sent_order(core, rng)
+    setup = card_with_account(core)
+    without_supplier = relay(core, sync_client, profile("BUYER01"))
+    without_supplier.drain()
+    [dead] = without_supplier.dead_letters()
+    assert dead.error_code == NOT_READY
+    assert "SUPPLIER01" in dead.error_message
+    assert core.get_card_account(setup.account_id).card(setup.card_id).remote_id is not None
+    assert without_supplier.retry(dead.notification_id)
+    complete = relay(core, sync_client)
+    complete.drain()
+    assert complete.dead_letters() == []
+    order = core.get_purchase_order(po_id)
+    assert sandbox.ledger.count_applied("send_purchase_order", order.object_id) == 1
+
+
+def test_transient_failures_back_off_then_dead_letter_then_retry_once(
+    core: PaymentsCore, sandbox: Sandbox, sync_client: EnkashClient
+) -> None:
+    setup = card_with_account(core)
+    core.load_card(setup.account_id, setup.card_id, "10.00", "LOAD-UNAVAILABLE")
+    sync = relay(core, sync_client, settings=RelaySettings(max_attempts=2, backoff_base=0.0))
+    sync.drain()  # the account and the card
+    sandbox.faults.force(ep.LOAD_BALANCE.path, Fault.SERVER_ERROR, times=6)
+    core.load_card(setup.account_id, setup.card_id, "10.00", "LOAD-LATER")
+    sync.drain()
+    [dead] = sync.dead_letters()
+    assert (dead.kind, dead.reference, dead.error_code) == (
+        "load_balance", "LOAD-LATER", "REMOTE_UNAVAILABLE",
+    )  # fmt: skip
+    sync.retry(dead.notification_id)
+    sync.drain()
+    assert sync.dead_letters() == []
+    assert sandbox.ledger.count_applied("load_balance", "LOAD-LATER") == 1
+
+
+def test_a_timed_out_payment_is_never_resent_until_an_operator_retries(
+    core: PaymentsCore, sandbox: Sandbox, sync_client: EnkashClient
+) -> None:
+    payment_id = submitted_payment(core, accepted_invoice(core, random.Random(7)))
+    urn = core.get_payment(payment_id).object_id
+    sandbox.faults.force(ep.MAKE_PAYMENT.path, Fault.TIMEOUT_AFTER_EFFECT)
+    sync = relay(core, sync_client)
+    sync.drain()
+    [dead] = sync.dead_letters()
+    assert (dead.reference, dead.error_code) == (urn, OUTCOME_UNKNOWN)
+    assert sandbox.ledger.count_received("make_payment", urn) == 1
+    sync.retry(dead.notification_id)
+    sync.drain()  # the resend is answered "duplicate": the first one was applied
+    assert sync.dead_letters() == []
+    assert sandbox.ledger.count_applied("make_payment", urn) == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "endpoint"),
+    [(ep.LOAD_BALANCE.path, "load_balance"), (ep.CREATE_CARD.path, "create_card"),
+     (ep.SEND_PURCHASE_ORDER.path, "send_purchase_order")],
+)  # fmt: skip
+def test_timeout_after_effect_is_found_by_enquiry_and_not_sent_twice(
+    core: PaymentsCore, sandbox: Sandbox, sync_client: EnkashClient, path: str, endpoint: str
+) -> None:
+    setup = card_with_account(core)
+    core.load_card(setup.account_id, setup.card_id, "10.00", "LOAD-TIMEOUT")
+    sent_order(core, random.Random(8))
+    sandbox.faults.force(path, Fault.TIMEOUT_AFTER_EFFECT)
+    sync = relay(core, sync_client)
+    sync.drain()
+    assert sync.dead_letters() == []
+    assert sandbox.ledger.count_applied(endpoint) == 1
+    assert core.get_card_account(setup.account_id).card(setup.card_id).remote_id is not None
+
+
+def test_a_second_worker_waits_for_the_lease(
+    core: PaymentsCore, sandbox: Sandbox, sync_client: EnkashClient
+) -> None:
+    active, standby = relay(core, sync_client), relay(core, sync_client)
+    active.start()
+    try:
+        card_with_account(core)
+        with pytest.raises(RelayBusy):
+            standby.drain()
+    finally:
+        active.close()
+    standby.drain()
+    standby.close()
+    assert sandbox.ledger.count_applied("create_card") == 1
+
+
+def test_the_pin_goes_to_the_platform_and_only_its_time_is_recorded(
+    core: PaymentsCore, sandbox: Sandbox, sync_client: EnkashClient
+) -> None:
+    setup = card_with_account(core)
+    relay(core, sync_client, settings=FAST).drain()
+    core.pin_gateway = EnkashPinGateway(sync_client)
+    core.set_card_pin(setup.account_id, setup.card_id, "4821")
+    card = core.get_card_account(setup.account_id).card(setup.card_id)
+    assert card.pin_set_at is not None
+    assert sandbox.state.cards[card.remote_id or ""].pinSet
+    stored = b"".join(n.state for n in core.recorder.select_notifications(None, 1000))
+    assert b"4821" not in stored
