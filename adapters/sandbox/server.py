@@ -20,6 +20,7 @@ import binascii
 import json
 import logging
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -237,6 +238,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     sandbox: Sandbox
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away mid-request (a killed worker) is no server error.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            log.debug("sandbox: client %s went away", client_address)
+            return
+        super().handle_error(request, client_address)
 
 
 def _plain(value: object) -> str:
