@@ -7,20 +7,29 @@ A module with its own name (not ``conftest``); the tests next to it import it.
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.enkash import models as m
 from paycore.adapters.sandbox import Sandbox
-from paycore.adapters.sync import PartnerProfile, RelaySettings, SyncRelay
+from paycore.adapters.sync import CONSUMER, PartnerProfile, RelaySettings, SyncRelay
 from paycore.domain.core import PaymentsCore
 
 BUYER, SUPPLIER = "BUYER01", "SUPPLIER01"
 OTP_KEY = b"sync-test-otp-key"
 FAST = RelaySettings(max_attempts=3, backoff_base=0.0, poll_interval=0.02)
+#: what a worker logs once it holds the lease and sends
+READY = "lease taken"
+#: a worker that has not started by then has failed to
+START_LIMIT = 30.0
 
 
 def party(b2b_id: str) -> m.Party:
@@ -105,3 +114,33 @@ class CardSetup:
 def card_with_account(core: PaymentsCore, initial_load: str = "0") -> CardSetup:
     account_id = core.open_card_account("CMP1", "Acme Traders", "Staff cards", "CORPORATE")
     return CardSetup(account_id, core.issue_card(account_id, "PREPAID", initial_load=initial_load))
+
+
+def start_worker(
+    url: str, profile_file: Path, sandbox: Sandbox, log: Path
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        **sandbox.client_environ(read_timeout=0.25, backoff_base=0.0),
+        "PAYCORE_SYNC_PROFILE": str(profile_file),
+    }
+    command = [sys.executable, "-m", "paycore.adapters.sync", "--db", url,
+               "--poll-interval", "0.02", "--backoff-base", "0.01"]  # fmt: skip
+    with log.open("wb") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_until_ready(worker: subprocess.Popen[bytes], log: Path) -> None:
+    """Returns once the worker holds the lease (its log says so)."""
+    deadline = time.monotonic() + START_LIMIT
+    while READY not in log.read_text(errors="replace"):
+        assert worker.poll() is None, log.read_text(errors="replace")[-2000:]
+        assert time.monotonic() < deadline, "the worker did not start"
+        time.sleep(0.01)
+
+
+def wait_for_position(core: PaymentsCore, position: int) -> None:
+    """Returns once the relay's position reached ``position`` (or a generous limit passed)."""
+    deadline = time.monotonic() + START_LIMIT
+    while core.max_tracked(CONSUMER) < position and time.monotonic() < deadline:
+        time.sleep(0.02)

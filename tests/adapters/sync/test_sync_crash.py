@@ -3,11 +3,7 @@ while 200 commands run, still applies every command's effect at the platform onc
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,10 +17,12 @@ from sync_builders import (
     relay,
     sandbox_client,
     sent_order,
+    start_worker,
     submitted_payment,
+    wait_until_ready,
 )
 
-from paycore.adapters.sandbox import FaultRates, Sandbox, SandboxSettings, run_sandbox
+from paycore.adapters.sandbox import FaultRates, SandboxSettings, run_sandbox
 from paycore.adapters.sync.calls import relayed_topics
 from paycore.adapters.sync.relay import OUTCOME_UNKNOWN
 from paycore.domain.core import PaymentsCore
@@ -32,9 +30,6 @@ from paycore.domain.core import PaymentsCore
 SEED = 20261124
 COMMANDS = 200
 MIN_KILLS = 30
-READY = "lease taken"
-#: a worker that has not taken its lease by then has failed to start
-START_LIMIT = 30.0
 
 
 @dataclass
@@ -92,28 +87,6 @@ class Workload:
         return 6
 
 
-def start_worker(
-    url: str, profile_file: Path, sandbox: Sandbox, log: Path
-) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        **sandbox.client_environ(read_timeout=0.25, backoff_base=0.0),
-        "PAYCORE_SYNC_PROFILE": str(profile_file),
-    }
-    command = [sys.executable, "-m", "paycore.adapters.sync", "--db", url,
-               "--poll-interval", "0.02", "--backoff-base", "0.01"]  # fmt: skip
-    with log.open("wb") as out:
-        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
-def wait_until_ready(worker: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_LIMIT
-    while READY not in log.read_text(errors="replace"):
-        assert worker.poll() is None, log.read_text(errors="replace")[-2000:]
-        assert time.monotonic() < deadline, "the worker did not start"
-        time.sleep(0.01)
-
-
 def test_killed_relay_applies_each_effect_exactly_once(tmp_path: Path) -> None:
     rng = random.Random(SEED)
     url = f"sqlite:///{tmp_path / 'paycore.db'}"
@@ -140,7 +113,7 @@ def test_killed_relay_applies_each_effect_exactly_once(tmp_path: Path) -> None:
                 if workload.commands < COMMANDS:
                     workload.step()
             time.sleep(rng.uniform(0.0, 0.15))
-            worker.send_signal(signal.SIGKILL)
+            worker.kill()
             worker.wait()
             kills += 1
 
