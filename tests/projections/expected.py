@@ -45,7 +45,7 @@ class Clock:
     def __call__(self) -> datetime:
         return self.now
 
-    def advance(self, minutes: int = 1) -> None:
+    def advance(self, minutes: float = 1) -> None:
         self.now += timedelta(minutes=minutes)
 
 
