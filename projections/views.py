@@ -387,6 +387,10 @@ class AggregateView(View, Generic[R]):
     aggregate_topics: ClassVar[str]
     changes: ClassVar[Mapping[str, Callable[[Any, Any], Any]]]
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.tables = (cls.table,)
+
     def project(self, batch: Sequence[Recorded], rows: Rows) -> None:
         for recorded in batch:
             if not recorded.topic.startswith(self.aggregate_topics):
@@ -508,7 +512,6 @@ class InvoicesView(AggregateView[InvoiceRow]):
 
     name = "paycore.invoices"
     table = INVOICES
-    tables = (INVOICES,)
     aggregate_topics = "paycore.Invoice."
     changes: ClassVar[Mapping[str, Callable[[Any, Any], Any]]] = {
         "paycore.Invoice.Received": _invoice_received,
@@ -559,7 +562,6 @@ class PaymentsView(AggregateView[PaymentRow]):
 
     name = "paycore.payments"
     table = PAYMENTS
-    tables = (PAYMENTS,)
     aggregate_topics = "paycore.Payment."
     changes: ClassVar[Mapping[str, Callable[[Any, Any], Any]]] = {
         "paycore.Payment.Initiated": _payment_initiated,
@@ -607,7 +609,6 @@ class PurchaseOrdersView(AggregateView[PurchaseOrderRow]):
 
     name = "paycore.purchase_orders"
     table = PURCHASE_ORDERS
-    tables = (PURCHASE_ORDERS,)
     aggregate_topics = "paycore.PurchaseOrder."
     changes: ClassVar[Mapping[str, Callable[[Any, Any], Any]]] = {
         "paycore.PurchaseOrder.Drafted": _po_drafted,

@@ -16,6 +16,7 @@ from paycore.projections import (
     CARDS,
     INVOICES,
     Projector,
+    ViewStore,
     open_views,
 )
 from paycore.projections.chain import head
@@ -33,14 +34,18 @@ def test_views_equal_what_the_aggregates_and_events_say(
     assert_views_match(core, projector.store)
 
 
+def assert_a_projector_fills(core: PaymentsCore, store: ViewStore, batch_size: int) -> None:
+    with Projector(core, store, batch_size=batch_size) as projector:
+        projector.update()
+        assert_views_match(core, store)
+    store.close()
+
+
 def test_batches_of_one_event_give_the_same_rows_as_one_batch(
     core: PaymentsCore, clock: Clock
 ) -> None:
     exercise(core, clock)
-    with Projector(core, open_views("memory://"), batch_size=1) as one_by_one:
-        one_by_one.update()
-        assert_views_match(core, one_by_one.store)
-        one_by_one.store.close()
+    assert_a_projector_fills(core, open_views("memory://"), batch_size=1)
 
 
 def test_catch_up_starts_from_the_position_each_view_recorded(
@@ -93,10 +98,7 @@ def test_views_can_live_in_a_database_of_their_own(
     core: PaymentsCore, clock: Clock, tmp_path: Path
 ) -> None:
     exercise(core, clock)
-    with Projector(core, open_views(f"sqlite:///{tmp_path / 'views.db'}")) as projector:
-        projector.update()
-        assert_views_match(core, projector.store)
-        projector.store.close()
+    assert_a_projector_fills(core, open_views(f"sqlite:///{tmp_path / 'views.db'}"), 100)
 
 
 def test_follow_then_wait_reads_your_own_writes(
