@@ -116,7 +116,8 @@ class WebhookInbox:
             log.info("webhook %s %s: duplicate, nothing run", path, message_id)
             return _reply(200, outcome="duplicate", message_id=message_id)
         versioned = effect.versioned
-        if versioned is not None and versioned.current > self._held(versioned):
+        held = self._held(versioned) if versioned else 0
+        if versioned is not None and versioned.current > held:
             self._park(message_id, versioned, path, body)
             if versioned.current > self._held(versioned):
                 log.info("webhook %s %s parked at %s v%d", path, message_id, versioned.key,
@@ -125,12 +126,15 @@ class WebhookInbox:
             # The missing version arrived while this one was being parked: take it back
             # (if another delivery took it first, the idempotency key makes it once).
             self._unpark(message_id)
-        reply = self._run(path, message_id, effect)
+        # A stale message still runs: the domain refuses it, and the refusal is
+        # recorded under the message's key (the audit trail shows it was ignored).
+        stale = versioned is not None and versioned.new <= held
+        reply = self._run(path, message_id, effect, stale=stale)
         if versioned is not None:
             self._release_parked(versioned)
         return reply
 
-    def _run(self, path: str, message_id: str, effect: Effect) -> Reply:
+    def _run(self, path: str, message_id: str, effect: Effect, *, stale: bool = False) -> Reply:
         key = f"webhook:{message_id}"
         context = CommandContext(
             actor=ACTOR, source="webhook", correlation_id=message_id, causation_id=path
@@ -142,7 +146,7 @@ class WebhookInbox:
                 # Refused before anything was written: a value the domain will not take.
                 log.warning("webhook refused: %s %s %s", path, message_id, error.code)
                 return _reply(400, code=error.code, message=error.message)
-            outcome = "stale" if error.code == "OBJECT_VERSION_STALE" else "refused"
+            outcome = "stale" if stale or error.code == "OBJECT_VERSION_STALE" else "refused"
             log.info("webhook %s %s %s (%s), recorded", path, message_id, outcome, error.code)
             return _reply(200, outcome=outcome, code=error.code, message_id=message_id)
         log.info("webhook %s %s applied", path, message_id)
