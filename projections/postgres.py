@@ -67,6 +67,10 @@ class PostgresViewStore(ViewStore):
         # EXCLUSIVE mode blocks other writers of views but not readers.
         cursor.execute(f"LOCK TABLE {self.qualified(POSITIONS)} IN EXCLUSIVE MODE")
 
+    def _lock_definitions(self, cursor: Cursor) -> None:
+        # Concurrent CREATE TABLE IF NOT EXISTS can still fail on the catalog.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('paycore.projections'))")
+
     def _in(self, column: str, count: int) -> str:
         return f"{column} = ANY(%s)"
 

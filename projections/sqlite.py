@@ -74,6 +74,10 @@ class SQLiteViewStore(ViewStore):
         # now, before this transaction reads anything another writer could change.
         cursor.execute(f"UPDATE {POSITIONS} SET position = position WHERE 0")  # noqa: S608
 
+    def _lock_definitions(self, cursor: Cursor) -> None:
+        # The first CREATE statement takes the write lock: one writer at a time.
+        return
+
     def _in(self, column: str, count: int) -> str:
         return f"{column} IN ({', '.join('?' * count)})"
 

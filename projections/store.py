@@ -71,6 +71,10 @@ class ViewStore(ABC):
         """Makes writers of views take turns (reads go on)."""
 
     @abstractmethod
+    def _lock_definitions(self, cursor: Cursor) -> None:
+        """Makes instances that create the same tables at the same moment take turns."""
+
+    @abstractmethod
     def _in(self, column: str, count: int) -> str:
         """A condition that ``column`` is one of ``count`` values (see :meth:`_in_values`)."""
 
@@ -84,6 +88,7 @@ class ViewStore(ABC):
 
     def create_tables(self, tables: Iterable[Table[Any]]) -> None:
         with self.transaction(commit=True) as cursor:
+            self._lock_definitions(cursor)
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.qualified(POSITIONS)} ("
                 f"name {self.sql_types[Kind.TEXT]} PRIMARY KEY, "
@@ -98,8 +103,10 @@ class ViewStore(ABC):
             f"CREATE TABLE IF NOT EXISTS {self.qualified(table.name)} "
             f"({columns}, PRIMARY KEY ({', '.join(table.key)}))"
         )
-        for index in (*((table.group,) if table.group else ()), *table.indexes):
-            names = (index,) if isinstance(index, str) else index
+        indexes = list(table.indexes)
+        if table.group and table.group != table.key[0]:
+            indexes.append((table.group,))
+        for names in indexes:
             cursor.execute(
                 f"CREATE INDEX IF NOT EXISTS {table.name}_{'_'.join(names)} "
                 f"ON {self.qualified(table.name)} ({', '.join(names)})"
@@ -225,11 +232,12 @@ class ViewStore(ABC):
     ) -> list[R]:
         clauses, params = [], []
         for name, operator, value in conditions:
+            column = table.column(name)
             if operator not in OPERATORS:
                 msg = f"unknown operator {operator!r}; use one of {sorted(OPERATORS)}"
                 raise ValueError(msg)
-            clauses.append(f"{name} {operator} {self.placeholder}")
-            params.append(self.encode(table.column(name).kind, value))
+            clauses.append(f"{column.name} {operator} {self.placeholder}")
+            params.append(self.encode(column.kind, value))
         order = [table.column(order_by).name] if order_by else list(table.key)
         direction = " DESC" if descending else ""
         statement = (
@@ -267,7 +275,8 @@ class Rows:
         self._changed.setdefault(table.name, (table, {}))[1][key] = row
 
     def last(self, table: Table[R]) -> R | None:
-        """The row with the highest key, among the changed ones and those stored."""
+        """The last row put in this batch, else the stored row with the highest key
+        (for append-only tables, such as the hash chain, both are the latest)."""
         changed = self._changed.get(table.name)
         if changed is not None:
             row: R = list(changed[1].values())[-1]
