@@ -33,6 +33,7 @@ from paycore.domain.core import CommandContext, PaymentsCore
 from paycore.domain.errors import PaycoreError
 from paycore.domain.invoice import Invoice
 from paycore.domain.money import Money
+from paycore.domain.payment import PaymentStatus
 from paycore.domain.purchase_order import PurchaseOrder
 
 #: records what the platform answered, as a command: in the relay's transaction (and
@@ -318,8 +319,12 @@ def _replace_card(core: PaymentsCore, event: Any, profile: PartnerProfile) -> Ou
 
 
 @_for("paycore.Payment.Submitted")
-def _submit_payment(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
+def _submit_payment(
+    core: PaymentsCore, event: Any, profile: PartnerProfile
+) -> OutboundCall | None:
     payment = core.get_payment(event.originator_id)
+    if payment.status is not PaymentStatus.SUBMITTED:
+        return None  # its outcome came already (the payment-response webhook): it was sent
     fields: dict[str, Any] = {
         "paymentIds": [core.get_invoice(i).object_id for i in payment.invoice_ids],
         "paymentType": payment.payment_type.value,

@@ -226,7 +226,7 @@ class SyncRelay:
             code, message = _reason(failure)
             self._bury(tracking, call or event, code, message, retried=retried)
             return
-        if call is not None:
+        if call is not None or retried:
             self._items.forget(nid)
 
     def _record(

@@ -158,6 +158,23 @@ def test_a_timed_out_payment_is_never_resent_until_an_operator_retries(
     assert sandbox.ledger.count_applied("make_payment", urn) == 1
 
 
+def test_a_payment_whose_outcome_arrived_is_not_sent_on_retry(
+    core: PaymentsCore, sandbox: Sandbox, sync_client: EnkashClient
+) -> None:
+    payment_id = submitted_payment(core, accepted_invoice(core, random.Random(9)))
+    urn = core.get_payment(payment_id).object_id
+    sandbox.faults.force(ep.MAKE_PAYMENT.path, Fault.TIMEOUT_AFTER_EFFECT)
+    sync = relay(core, sync_client)
+    sync.drain()
+    [dead] = sync.dead_letters()
+    webhook = CommandContext(actor="enkash", source="webhook")
+    core.record_payment_success(payment_id, "UTR77", context=webhook)
+    sync.retry(dead.notification_id)
+    sync.drain()
+    assert sync.dead_letters() == []
+    assert sandbox.ledger.count_received("make_payment", urn) == 1
+
+
 @pytest.mark.parametrize(
     ("path", "endpoint"),
     [(ep.LOAD_BALANCE.path, "load_balance"), (ep.CREATE_CARD.path, "create_card"),
