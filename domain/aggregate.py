@@ -21,6 +21,7 @@ import attrs
 from eventsourcing.domain import Aggregate, ProgrammingError
 
 from paycore.domain.errors import (
+    InvalidArgument,
     ObjectVersionGap,
     StaleObjectVersion,
     TransitionError,
@@ -148,12 +149,18 @@ def table(moves: Mapping[S, Any]) -> dict[S, frozenset[S]]:
     return {status: frozenset(targets) for status, targets in moves.items()}
 
 
+def _version_number(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        msg = f"objectVersion.{attribute.name} is a whole number from 0, not {value!r:.40}"
+        raise InvalidArgument(msg, argument=f"object_version.{attribute.name}")
+
+
 @attrs.frozen
 class ObjectVersion:
     """The ``objectVersion`` a B2B message carries: the version it saw and the one it makes."""
 
-    current: int
-    new: int
+    current: int = attrs.field(validator=_version_number)
+    new: int = attrs.field(validator=_version_number)
 
 
 class VersionedObject:

@@ -16,10 +16,19 @@ DOCUMENT_NUMBER = re.compile(r'[^\\"]{1,50}')
 def check_format(
     value: object, pattern: re.Pattern[str], error: type[PaycoreError], what: str
 ) -> str:
-    if not isinstance(value, str) or not pattern.fullmatch(value):
-        msg = f"{what} {value!r} does not match {pattern.pattern}"
+    if not isinstance(value, str) or not pattern.fullmatch(value) or not _encodable(value):
+        msg = f"{what} {value!r:.120} does not match {pattern.pattern}"
         raise error(msg, value=repr(value)[:120], pattern=pattern.pattern)
     return value
+
+
+def _encodable(text: str) -> bool:
+    """Whether a store can keep the text (a lone surrogate is not Unicode text)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_remarks(remarks: object) -> str:

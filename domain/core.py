@@ -82,14 +82,26 @@ OTP_KEY_VARIABLE = "PAYCORE_OTP_KEY"
 _current_tracking: ContextVar[Tracking | None] = ContextVar("paycore_tracking", default=None)
 
 
+def _source(value: object) -> Source:
+    try:
+        return Source(value)
+    except ValueError:
+        raise _invalid("source", f"one of {[s.value for s in Source]}", value) from None
+
+
+def _context_text(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
+    if value is not None or attribute.name == "actor":
+        _text(value, attribute.name, 200)
+
+
 @attrs.frozen
 class CommandContext:
     """Who asks, through which edge, and as part of what; every event records it."""
 
-    actor: str = "system"
-    source: Source = attrs.field(default=Source.SYSTEM, converter=Source)
-    correlation_id: str | None = None
-    causation_id: str | None = None
+    actor: str = attrs.field(default="system", validator=_context_text)
+    source: Source = attrs.field(default=Source.SYSTEM, converter=_source)
+    correlation_id: str | None = attrs.field(default=None, validator=_context_text)
+    causation_id: str | None = attrs.field(default=None, validator=_context_text)
 
 
 @attrs.frozen(repr=False)
@@ -247,7 +259,7 @@ class PaymentsCore(Application[UUID]):
         turn what they read into commands: the effect and the consumer's progress are
         written together, or not at all. A position already recorded is refused.
         """
-        token = _current_tracking.set(position)
+        token = _current_tracking.set(_position(position))
         try:
             yield
         finally:
@@ -259,6 +271,7 @@ class PaymentsCore(Application[UUID]):
         Positions of one consumer only move forward: an earlier or equal one is
         ``ALREADY_PROCESSED``.
         """
+        _position(position)
         if self.has_tracked(position):
             msg = f"{position.application_name} is already past {position.notification_id}"
             raise AlreadyProcessed(
@@ -294,6 +307,7 @@ class PaymentsCore(Application[UUID]):
         if not isinstance(context, CommandContext):
             msg = "context must be a CommandContext"
             raise InvalidArgument(msg)
+        attrs.validate(context)
         correlation_id = context.correlation_id or str(self.ids())
         for attempt in range(1, self.max_attempts + 1):
             audit = Audit(
@@ -1190,7 +1204,19 @@ def _text(value: object, argument: str, max_length: int, *, allow_empty: bool = 
         raise _invalid(argument, f"1-{max_length} characters, not blank", value)
     if any(ord(c) < 32 for c in value):
         raise _invalid(argument, "text without control characters", value)
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise _invalid(argument, "text that is valid Unicode", value) from None
     return value
+
+
+def _position(position: object) -> Tracking:
+    if not isinstance(position, Tracking):
+        raise _invalid("position", "an eventsourcing Tracking", position)
+    _text(position.application_name, "position.application_name", 100)
+    _count(position.notification_id, "position.notification_id", minimum=1)
+    return position
 
 
 def _optional_text(value: object, argument: str, max_length: int) -> str | None:
@@ -1234,7 +1260,10 @@ def _choice(enum: Callable[[Any], E], value: object, argument: str) -> E:
 
 
 def _object_version(value: object) -> ObjectVersion | None:
-    if value is None or isinstance(value, ObjectVersion):
+    if value is None:
+        return None
+    if isinstance(value, ObjectVersion):
+        attrs.validate(value)
         return value
     if isinstance(value, tuple) and len(value) == 2:
         current = _count(value[0], "object_version.current")

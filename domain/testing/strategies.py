@@ -338,11 +338,19 @@ def invalid_object_versions() -> st.SearchStrategy[object]:
     return st.one_of(
         st.tuples(part, st.integers(1, 5)),
         st.tuples(st.integers(1, 5), part),
-        st.builds(ObjectVersion, part, part),
+        st.builds(_forced_object_version, part, part),
         st.integers(1, 5),
         st.lists(st.integers(1, 5), min_size=2, max_size=2),
         st.text(max_size=5),
     )
+
+
+def _forced_object_version(current: object, new: object) -> ObjectVersion:
+    """An ObjectVersion forced past its own checks, to prove commands check it again."""
+    version = ObjectVersion(0, 1)
+    object.__setattr__(version, "current", current)
+    object.__setattr__(version, "new", new)
+    return version
 
 
 def invalid_counts(minimum: int) -> st.SearchStrategy[object]:
@@ -362,13 +370,20 @@ def invalid_contexts() -> st.SearchStrategy[object]:
 
 
 def contexts_with_invalid_fields() -> st.SearchStrategy[CommandContext]:
-    """``CommandContext`` objects whose actor or ids are not text (or are blank)."""
+    """``CommandContext`` objects whose actor or ids are not text (or are blank).
+
+    ``CommandContext(...)`` refuses such fields itself; these are forced past it (as a
+    caller mutating a context would), to prove the command checks them again.
+    """
     bad = st.one_of(_NOT_TEXT.filter(lambda v: v is not None), st.sampled_from(["", " "]))
-    return st.one_of(
-        st.builds(CommandContext, actor=bad),
-        st.builds(CommandContext, correlation_id=bad),
-        st.builds(CommandContext, causation_id=bad),
-    )
+    fields = st.sampled_from(["actor", "correlation_id", "causation_id"])
+    return st.builds(_forced_context, fields, bad)
+
+
+def _forced_context(field: str, value: object) -> CommandContext:
+    context = CommandContext()
+    object.__setattr__(context, field, value)
+    return context
 
 
 def invalid_positions() -> st.SearchStrategy[object]:
