@@ -60,7 +60,7 @@ from paycore.domain.core import PaymentsCore
 from paycore.domain.errors import PaycoreError
 from paycore.domain.invoice import Invoice, NoteType
 from paycore.domain.money import Money, MoneyError
-from paycore.domain.otp import OTP_LIFETIME, OTP_MAX_ATTEMPTS
+from paycore.domain.otp import OTP_LIFETIME, OTP_MAX_ATTEMPTS, OtpChallenge
 from paycore.domain.payment import Payment
 from paycore.domain.purchase_order import PurchaseOrder
 from paycore.domain.testing import strategies
@@ -526,10 +526,19 @@ class CardAccountMachine(PaycoreMachine):
 
     @invariant()
     def cards_agree_with_the_model(self) -> None:
-        """Each card's block code and balance are those the rules predict."""
+        """Each card's block code, balance and wrong OTP attempts are those predicted."""
         for card_id, card in self.model.items():
             live = self.card(card_id)
-            assert (str(live.block_code), live.balance.amount) == (card.status, card.balance)
+            assert (str(live.block_code), live.balance.amount, _failures(live.otp)) == (
+                card.status,
+                card.balance,
+                card.otp_failures if card.otp else 0,
+            ), f"card {card_id}"
+
+
+def _failures(challenge: OtpChallenge | None) -> int:
+    """Wrong attempts made at an OTP still held (none when no OTP is held)."""
+    return challenge.failed_attempts if challenge else 0
 
 
 @dataclass(frozen=True)
@@ -1020,11 +1029,15 @@ class PaymentMachine(InvoiceMachine):
 
     @invariant()
     def payments_agree_with_the_model(self) -> None:
-        """Each payment's status and amounts are those predicted."""
+        """Each payment's status, amounts and wrong OTP attempts are those predicted."""
         for payment_id, model in self.payment_model.items():
             live = self.live_state(payment_id)
             allocations = {UUID(i): m.amount for i, m in live.allocations.items()}
-            assert (str(live.status), allocations) == (model.status, model.allocations)
+            assert (str(live.status), allocations, _failures(live.otp)) == (
+                model.status,
+                model.allocations,
+                model.otp_failures if model.otp else 0,
+            ), f"payment {payment_id}"
 
 
 # Purchase orders.
