@@ -7,7 +7,7 @@ with the decoded notification log, so a fold that drifts from the domain fails.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -31,6 +31,7 @@ from paycore.projections import (
     PURCHASE_ORDERS,
     ViewStore,
 )
+from paycore.projections.tables import Table
 
 OTP = "123456"
 START = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
@@ -57,8 +58,8 @@ def notifications(core: PaymentsCore) -> Iterator[Notification]:
 
 
 def aggregates(core: PaymentsCore, kind: type[Any]) -> list[Any]:
-    ids = dict.fromkeys(n.originator_id for n in notifications(core))
-    found = [core.repository.get(i) for i in ids]
+    ids = dict.fromkeys(UUID(str(n.originator_id)) for n in notifications(core))
+    found: list[Any] = [core.repository.get(i) for i in ids]
     return [a for a in found if type(a) is kind]
 
 
@@ -96,7 +97,11 @@ def expected_cards(core: PaymentsCore) -> dict[tuple[UUID, str], dict[str, Any]]
     }
 
 
-def expected_invoices(core: PaymentsCore) -> dict[UUID, dict[str, Any]]:
+#: Aggregate id -> the values its row must hold.
+Expected = dict[UUID, dict[str, Any]]
+
+
+def expected_invoices(core: PaymentsCore) -> Expected:
     return {
         invoice.id: {
             "status": str(invoice.status),
@@ -111,7 +116,7 @@ def expected_invoices(core: PaymentsCore) -> dict[UUID, dict[str, Any]]:
     }
 
 
-def expected_payments(core: PaymentsCore) -> dict[UUID, dict[str, Any]]:
+def expected_payments(core: PaymentsCore) -> Expected:
     return {
         payment.id: {
             "status": str(payment.status),
@@ -126,7 +131,7 @@ def expected_payments(core: PaymentsCore) -> dict[UUID, dict[str, Any]]:
     }
 
 
-def expected_purchase_orders(core: PaymentsCore) -> dict[UUID, dict[str, Any]]:
+def expected_purchase_orders(core: PaymentsCore) -> Expected:
     return {
         po.id: {
             "status": str(po.status),
@@ -141,7 +146,9 @@ def expected_purchase_orders(core: PaymentsCore) -> dict[UUID, dict[str, Any]]:
 
 
 def expected_audit(core: PaymentsCore) -> list[dict[str, Any]]:
-    events = ((n, core.mapper.to_domain_event(n)) for n in notifications(core))
+    events: Iterator[tuple[Notification, Any]] = (
+        (n, core.mapper.to_domain_event(n)) for n in notifications(core)
+    )
     return [
         {
             "position": n.id,
@@ -149,10 +156,10 @@ def expected_audit(core: PaymentsCore) -> list[dict[str, Any]]:
             "version": n.originator_version,
             "event_type": n.topic,
             "recorded_at": e.timestamp,
-            "actor": e.actor,  # type: ignore[attr-defined]
-            "source": e.source,  # type: ignore[attr-defined]
-            "correlation_id": e.correlation_id,  # type: ignore[attr-defined]
-            "causation_id": e.causation_id,  # type: ignore[attr-defined]
+            "actor": e.actor,
+            "source": e.source,
+            "correlation_id": e.correlation_id,
+            "causation_id": e.causation_id,
         }
         for n, e in events
     ]
@@ -175,16 +182,17 @@ def assert_views_match(core: PaymentsCore, store: ViewStore) -> None:
         balances[movement.account_id, movement.card_id] += movement.amount
     for key, expected in cards.items():
         assert balances.get(key, Decimal(0)) == expected["balance"], key
-    for table, expect, id_column in (
+    by_aggregate: list[tuple[Table[Any], Callable[[PaymentsCore], Expected], str]] = [
         (INVOICES, expected_invoices, "invoice_id"),
         (PAYMENTS, expected_payments, "payment_id"),
         (PURCHASE_ORDERS, expected_purchase_orders, "po_id"),
-    ):
+    ]
+    for table, expect, id_column in by_aggregate:
         wanted = expect(core)
         rows = {getattr(r, id_column): r for r in store.select(table)}
         assert rows.keys() == wanted.keys(), table.name
-        for key, expected in wanted.items():
-            assert _picked(rows[key], expected) == expected, (table.name, key)
+        for aggregate_id, expected in wanted.items():
+            assert _picked(rows[aggregate_id], expected) == expected, (table.name, aggregate_id)
     audit = expected_audit(core)
     assert [_picked(r, audit[0]) for r in store.select(AUDIT_TRAIL)] == audit
 

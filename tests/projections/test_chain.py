@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -103,7 +103,7 @@ class PostgresEvents(EventTable):
 
     def execute(self, statement: str, *params: Any) -> list[Any]:
         with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
-            cursor = conn.execute(statement.replace("?", "%s"), params)  # type: ignore[arg-type]
+            cursor = conn.execute(statement.replace("?", "%s"), params)
             return cursor.fetchall() if cursor.description else []
 
     def new_originator_id(self) -> Any:
@@ -149,7 +149,7 @@ def rewrite_the_links(projector: Projector) -> None:
         chain.update()
 
 
-TAMPERING = {
+TAMPERING: dict[str, tuple[Callable[[EventTable], None], int]] = {
     "a changed byte": (lambda events: events.change_a_byte(7), 7),
     "a deleted event": (lambda events: events.delete(7), 7),
     "two swapped events": (lambda events: events.swap(7, 12), 7),

@@ -109,7 +109,7 @@ def test_follow_then_wait_reads_your_own_writes(
     follower.start()
     try:
         scenario = exercise(core, clock)
-        projector.wait(core.recorder.max_notification_id(), timeout=30)
+        projector.wait(core.recorder.max_notification_id() or 0, timeout=30)
         rows = projector.store.select(INVOICES)
         assert [r.invoice_id for r in rows] == [scenario.invoice_id]
         assert_views_match(core, projector.store)
@@ -123,7 +123,7 @@ def test_wait_gives_up_after_its_timeout_when_nothing_follows(
 ) -> None:
     exercise(core, clock)
     with pytest.raises(TimeoutError, match="reached position 0"):
-        projector.wait(core.recorder.max_notification_id(), timeout=0.05)
+        projector.wait(core.recorder.max_notification_id() or 0, timeout=0.05)
 
 
 def test_rebuild_replays_everything_reports_progress_and_keeps_the_chain(
