@@ -319,9 +319,7 @@ def _replace_card(core: PaymentsCore, event: Any, profile: PartnerProfile) -> Ou
 
 
 @_for("paycore.Payment.Submitted")
-def _submit_payment(
-    core: PaymentsCore, event: Any, profile: PartnerProfile
-) -> OutboundCall | None:
+def _submit_payment(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall | None:
     payment = core.get_payment(event.originator_id)
     if payment.status is not PaymentStatus.SUBMITTED:
         return None  # its outcome came already (the payment-response webhook): it was sent
@@ -451,25 +449,35 @@ def _order_document(
 _BUYER_ACTION = {"CANCELLED": "CANCEL", "CLOSED": "CLOSE"}
 
 
+def _whole_order(
+    send: Callable[[EnkashClient, m.SendPurchaseOrderRequest], object],
+    core: PaymentsCore,
+    event: Any,
+    profile: PartnerProfile,
+) -> OutboundCall:
+    """The order document, sent (``send_purchase_order``) or sent again after an edit."""
+    before, after = _purchase_order(core, event, profile)
+    request = _wire(
+        m.SendPurchaseOrderRequest,
+        **_b2b_envelope(profile, after.buyer_b2b_id, after.supplier_b2b_id),
+        purchaseOrder=_order_document(profile, before, after, event),
+    )
+    return _b2b_call(
+        send.__name__, after.object_id, after.object_version,
+        lambda client: send(client, request),
+    )  # fmt: skip
+
+
 @_for("paycore.PurchaseOrder.StatusChanged")
 def _order_status(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall | None:
-    if event.status != "SENT" and event.status not in _BUYER_ACTION:
+    if event.status == "SENT":
+        return _whole_order(EnkashClient.send_purchase_order, core, event, profile)
+    if event.status not in _BUYER_ACTION:
         return None  # the supplier's responses come from the platform
     before, after = _purchase_order(core, event, profile)
-    envelope = _b2b_envelope(profile, after.buyer_b2b_id, after.supplier_b2b_id)
-    if event.status == "SENT":
-        sent = _wire(
-            m.SendPurchaseOrderRequest,
-            **envelope,
-            purchaseOrder=_order_document(profile, before, after, event),
-        )
-        return _b2b_call(
-            "send_purchase_order", after.object_id, after.object_version,
-            lambda client: client.send_purchase_order(sent),
-        )  # fmt: skip
     changed = _wire(
         m.ChangePurchaseOrderStatusRequest,
-        **envelope,
+        **_b2b_envelope(profile, after.buyer_b2b_id, after.supplier_b2b_id),
         poStatus={
             "objectId": after.object_id,
             "buyerPONumber": after.buyer_po_number,
@@ -489,16 +497,7 @@ def _order_status(core: PaymentsCore, event: Any, profile: PartnerProfile) -> Ou
 def _edit_order(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall | None:
     if event.status != "SENT":
         return None  # a draft is edited locally; it goes out when it is sent
-    before, after = _purchase_order(core, event, profile)
-    edited = _wire(
-        m.SendPurchaseOrderRequest,
-        **_b2b_envelope(profile, after.buyer_b2b_id, after.supplier_b2b_id),
-        purchaseOrder=_order_document(profile, before, after, event),
-    )
-    return _b2b_call(
-        "edit_purchase_order", after.object_id, after.object_version,
-        lambda client: client.edit_purchase_order(edited),
-    )  # fmt: skip
+    return _whole_order(EnkashClient.edit_purchase_order, core, event, profile)
 
 
 # Credit and debit notes have no objectVersion in paycore: a note is sent at version 1

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sync_builders import OTP_KEY, sandbox_client
+from sync_builders import core, sandbox_client
 
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.sandbox import Sandbox
-from paycore.domain.core import PaymentsCore
 
-
-@pytest.fixture(params=["memory", "sqlite"])
-def core(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PaymentsCore]:
-    url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'paycore.db'}"
-    app = PaymentsCore(url, otp_key=OTP_KEY)
-    yield app
-    app.close()
+__all__ = ["core"]
 
 
 @pytest.fixture

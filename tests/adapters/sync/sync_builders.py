@@ -12,10 +12,13 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+
+import pytest
 
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.enkash import models as m
@@ -144,3 +147,12 @@ def wait_for_position(core: PaymentsCore, position: int) -> None:
     deadline = time.monotonic() + START_LIMIT
     while core.max_tracked(CONSUMER) < position and time.monotonic() < deadline:
         time.sleep(0.02)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def core(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PaymentsCore]:
+    """A PaymentsCore on memory and on a SQLite file (import it into a conftest)."""
+    url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'paycore.db'}"
+    app = PaymentsCore(url, otp_key=OTP_KEY)
+    yield app
+    app.close()

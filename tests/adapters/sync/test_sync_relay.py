@@ -4,6 +4,7 @@ position, and never lets one bad item hold up the rest."""
 from __future__ import annotations
 
 import random
+from uuid import UUID
 
 import pytest
 from sync_builders import (
@@ -19,7 +20,14 @@ from sync_builders import (
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.enkash import endpoints as ep
 from paycore.adapters.sandbox import Fault, Sandbox
-from paycore.adapters.sync import CONSUMER, EnkashPinGateway, RelayBusy, RelaySettings
+from paycore.adapters.sync import (
+    CONSUMER,
+    DeadLetter,
+    EnkashPinGateway,
+    RelayBusy,
+    RelaySettings,
+    SyncRelay,
+)
 from paycore.adapters.sync.calls import relayed_topics
 from paycore.adapters.sync.relay import NOT_READY, OUTCOME_UNKNOWN
 from paycore.domain.card_account import Channel, UsageControls
@@ -141,15 +149,23 @@ def test_transient_failures_back_off_then_dead_letter_then_retry_once(
     assert sandbox.ledger.count_applied("load_balance", "LOAD-LATER") == 1
 
 
+def timed_out_payment(
+    core: PaymentsCore, sandbox: Sandbox, sync: SyncRelay, seed: int
+) -> tuple[UUID, DeadLetter]:
+    """A payment applied by the platform whose answer never came: dead-lettered."""
+    payment_id = submitted_payment(core, accepted_invoice(core, random.Random(seed)))
+    sandbox.faults.force(ep.MAKE_PAYMENT.path, Fault.TIMEOUT_AFTER_EFFECT)
+    sync.drain()
+    [dead] = sync.dead_letters()
+    return payment_id, dead
+
+
 def test_a_timed_out_payment_is_never_resent_until_an_operator_retries(
     core: PaymentsCore, sandbox: Sandbox, sync_client: EnkashClient
 ) -> None:
-    payment_id = submitted_payment(core, accepted_invoice(core, random.Random(7)))
-    urn = core.get_payment(payment_id).object_id
-    sandbox.faults.force(ep.MAKE_PAYMENT.path, Fault.TIMEOUT_AFTER_EFFECT)
     sync = relay(core, sync_client)
-    sync.drain()
-    [dead] = sync.dead_letters()
+    payment_id, dead = timed_out_payment(core, sandbox, sync, seed=7)
+    urn = core.get_payment(payment_id).object_id
     assert (dead.reference, dead.error_code) == (urn, OUTCOME_UNKNOWN)
     assert sandbox.ledger.count_received("make_payment", urn) == 1
     sync.retry(dead.notification_id)
@@ -161,12 +177,9 @@ def test_a_timed_out_payment_is_never_resent_until_an_operator_retries(
 def test_a_payment_whose_outcome_arrived_is_not_sent_on_retry(
     core: PaymentsCore, sandbox: Sandbox, sync_client: EnkashClient
 ) -> None:
-    payment_id = submitted_payment(core, accepted_invoice(core, random.Random(9)))
-    urn = core.get_payment(payment_id).object_id
-    sandbox.faults.force(ep.MAKE_PAYMENT.path, Fault.TIMEOUT_AFTER_EFFECT)
     sync = relay(core, sync_client)
-    sync.drain()
-    [dead] = sync.dead_letters()
+    payment_id, dead = timed_out_payment(core, sandbox, sync, seed=9)
+    urn = core.get_payment(payment_id).object_id
     webhook = CommandContext(actor="enkash", source="webhook")
     core.record_payment_success(payment_id, "UTR77", context=webhook)
     sync.retry(dead.notification_id)

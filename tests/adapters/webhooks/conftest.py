@@ -15,15 +15,9 @@ from paycore.domain.core import PaymentsCore
 # the relay tests' builders (an accepted invoice, a submitted payment, a sent order)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "sync"))
 
-OTP_KEY = b"webhook-test-otp-key"
+from sync_builders import core
 
-
-@pytest.fixture(params=["memory", "sqlite"])
-def core(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PaymentsCore]:
-    url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'paycore.db'}"
-    app = PaymentsCore(url, otp_key=OTP_KEY)
-    yield app
-    app.close()
+__all__ = ["core"]
 
 
 @pytest.fixture
