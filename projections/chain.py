@@ -149,6 +149,9 @@ class Verification:
     checked_position: int
     first_bad_position: int | None
     reason: str
+    #: The last position in the store when the check began; events after
+    #: ``checked_position`` are not chained yet (the projector chains them).
+    stored_position: int = 0
 
 
 def head(store: ViewStore) -> ChainLink | None:
@@ -179,12 +182,14 @@ def verify(
 ) -> Verification:
     """Recomputes the chain from the stored events and compares it with the recorded
     links, then (if given) with the digest, whose signature ``key`` must check."""
+    stored = recorder.max_notification_id() or 0
     if digest is not None:
         if key is None:
             msg = "a digest is verified with the key it was signed with (or its public key)"
             raise ValueError(msg)
         if not digest.is_signed_with(key):
-            return Verification(False, 0, None, "the digest's signature does not match the key")
+            reason = "the digest's signature does not match the key"
+            return Verification(False, 0, None, reason, stored)
     events, links = _events(recorder), _links(store)
     previous, checked = GENESIS, 0
     at_digest = GENESIS if digest is not None and digest.position == 0 else None
@@ -192,23 +197,24 @@ def verify(
         event = next(events, None)
         bad = _first_difference(previous, event, chained)
         if bad is not None:
-            return Verification(False, checked, *bad)
+            return Verification(False, checked, *bad, stored)
         assert event is not None
         previous, checked = chained.digest, chained.position
         if digest is not None and checked == digest.position:
             at_digest = previous
-    if digest is None:
-        return Verification(True, checked, None, f"the events up to position {checked} match")
-    if at_digest is None or at_digest.hex() != digest.head:
+    if digest is not None and (at_digest is None or at_digest.hex() != digest.head):
         reason = (
             f"the chain at position {digest.position} is not the one the digest signed: "
             "events at or before it were changed, removed or inserted, and the links "
             "rewritten to match"
         )
-        return Verification(False, checked, digest.position, reason)
-    return Verification(
-        True, checked, None, f"the events up to position {checked} match the signed digest"
-    )
+        return Verification(False, checked, digest.position, reason, stored)
+    reason = f"the events up to position {checked} match"
+    if digest is not None:
+        reason += " the signed digest"
+    if stored > checked:
+        reason += f"; those after it, up to {stored}, are not chained yet"
+    return Verification(True, checked, None, reason, stored)
 
 
 def _first_difference(

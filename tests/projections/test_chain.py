@@ -196,7 +196,20 @@ def test_an_untouched_store_verifies_with_and_without_its_digest(
     for result in (trail.verify(), trail.verify(digest, KEY)):
         assert result.ok
         assert result.first_bad_position is None
-        assert result.checked_position == last
+        assert result.checked_position == result.stored_position == last
+        assert "not chained" not in result.reason
+
+
+def test_events_the_projector_has_not_chained_yet_are_reported_as_such(
+    store: tuple[PaymentsCore, EventTable], trail: AuditTrail
+) -> None:
+    core = store[0]
+    chained = core.recorder.max_notification_id() or 0
+    core.open_card_account("CO-2", "Beta", "Fuel", "FUEL")
+    result = trail.verify()
+    assert result.ok
+    assert (result.checked_position, result.stored_position) == (chained, chained + 1)
+    assert "not chained yet" in result.reason
 
 
 def test_events_after_the_digest_keep_it_valid(
