@@ -153,6 +153,10 @@ class SyncRelay:
                         stop.wait(self.settings.poll_interval)
             except _Stopped:
                 pass
+            except Exception:
+                # Refused credentials, a database gone: stop here, position intact.
+                log.exception("sync relay stopped after %d", self.position)
+                raise
             finally:
                 self._lease.release()
 

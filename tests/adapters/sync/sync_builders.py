@@ -25,6 +25,7 @@ from paycore.adapters.enkash import models as m
 from paycore.adapters.sandbox import Sandbox
 from paycore.adapters.sync import CONSUMER, PartnerProfile, RelaySettings, SyncRelay
 from paycore.domain.core import PaymentsCore
+from tests.conftest import PostgresSchema, require_postgres
 
 BUYER, SUPPLIER = "BUYER01", "SUPPLIER01"
 OTP_KEY = b"sync-test-otp-key"
@@ -149,9 +150,16 @@ def wait_for_position(core: PaymentsCore, position: int) -> None:
         time.sleep(0.02)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def core(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PaymentsCore]:
-    """A PaymentsCore on memory and on a SQLite file (import it into a conftest)."""
+    """A PaymentsCore on each store (import it into a conftest)."""
+    if request.param == "postgres":
+        require_postgres()
+        with PostgresSchema() as schema:
+            app = PaymentsCore(schema.url, otp_key=OTP_KEY)
+            yield app
+            app.close()
+        return
     url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'paycore.db'}"
     app = PaymentsCore(url, otp_key=OTP_KEY)
     yield app
