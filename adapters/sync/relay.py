@@ -155,7 +155,7 @@ class SyncRelay:
                 pass
             except Exception:
                 # Refused credentials, a database gone: stop here, position intact.
-                log.exception("sync relay stopped after %d", self.position)
+                log.exception("sync relay stopped")
                 raise
             finally:
                 self._lease.release()

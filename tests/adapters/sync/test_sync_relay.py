@@ -3,6 +3,7 @@ position, and never lets one bad item hold up the rest."""
 
 from __future__ import annotations
 
+import logging
 import random
 from uuid import UUID
 
@@ -224,8 +225,12 @@ def test_a_second_worker_waits_for_the_lease(
 
 
 def test_the_pin_goes_to_the_platform_and_only_its_time_is_recorded(
-    core: PaymentsCore, sandbox: Sandbox, sync_client: EnkashClient
+    core: PaymentsCore,
+    sandbox: Sandbox,
+    sync_client: EnkashClient,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     setup = card_with_account(core)
     relay(core, sync_client, settings=FAST).drain()
     core.pin_gateway = EnkashPinGateway(sync_client)
@@ -235,3 +240,4 @@ def test_the_pin_goes_to_the_platform_and_only_its_time_is_recorded(
     assert sandbox.state.cards[card.remote_id or ""].pinSet
     stored = b"".join(n.state for n in core.recorder.select_notifications(None, 1000))
     assert b"4821" not in stored
+    assert "4821" not in caplog.text

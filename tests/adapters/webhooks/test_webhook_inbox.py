@@ -199,3 +199,17 @@ def test_the_asgi_app_answers_as_the_inbox_does(core: PaymentsCore, inbox: Webho
     assert sent[0]["status"] == 200
     assert json.loads(sent[1]["body"])["outcome"] == "applied"
     assert core.get_invoice(PaymentsCore.invoice_id(invoice)).object_version == 1
+
+
+def test_the_asgi_app_takes_only_posts(inbox: WebhookInbox) -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": PO_CONFIRM, "headers": []}
+    asyncio.run(WebhookApp(inbox)(scope, receive, send))
+    assert sent[0]["status"] == 405
