@@ -189,7 +189,10 @@ class SyncRelay:
 
     def _pass(self) -> bool:
         """Handles the items asked to be retried and one batch of the log; whether any."""
-        retries = self._items.listed(RETRY)
+        # An item dead-lettered just before a crash is retried once the position has
+        # passed it, never ahead of the log.
+        position = self.position
+        retries = [i for i in self._items.listed(RETRY) if i.notification_id <= position]
         for item in retries:
             found = self.core.recorder.select_notifications(item.notification_id, 1)
             if found and found[0].id == item.notification_id:
