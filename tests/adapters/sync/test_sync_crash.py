@@ -153,16 +153,14 @@ def test_killed_relay_applies_each_effect_exactly_once(tmp_path: Path) -> None:
                       workload.invoices, workload.payments))
         )  # fmt: skip
         assert ledger.count_applied() == effects
-        calls = (
-            ledger.count_received()
-            - ledger.count_received("find_transaction")
-            - (ledger.count_received("search_cards"))
+        enquiries = ledger.count_received("find_transaction") + ledger.count_received(
+            "search_cards"
         )
         print(
             f"\ncrash: kills={kills} commands={workload.commands} effects={effects} "
-            f"sends={calls} "
-            f"enquiries={ledger.count_received() - calls} "
-            f"duplicates_refused={sum(1 for r in ledger.received if r.http_status == 409)} "
+            f"applied={ledger.count_applied()} requests={ledger.count_received() - enquiries} "
+            f"enquiries={enquiries} "
+            f"resends_refused_as_duplicate={sum(r.http_status == 409 for r in ledger.received)} "
             f"operator_retries={len(unknown)}"
         )
     core.close()
