@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
@@ -139,13 +140,14 @@ class Projector:
 
     def _project(self, notifications: Sequence[Notification]) -> None:
         recorded = [Recorded(n, self.core.mapper) for n in notifications]
+        ids = [n.id for n in notifications]
         groups = list({n.originator_id for n in notifications})
         with self.store.writing() as cursor:
             # Read under the writers' lock: another projector may have moved on.
             positions = self.store._positions(cursor, [v.name for v in self.views])
             rows = Rows(self.store, cursor, groups)
             for view in self.views:
-                batch = [r for r in recorded if r.position > positions[view.name]]
+                batch = recorded[bisect_right(ids, positions[view.name]) :]
                 if batch:
                     view.project(batch, rows)
                     self.store._set_position(cursor, view.name, batch[-1].position)

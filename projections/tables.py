@@ -80,6 +80,7 @@ class Table(Generic[R]):
     indexes: tuple[tuple[str, ...], ...] = ()
     columns: tuple[Column, ...] = dataclasses.field(init=False)
     values_of: Callable[[R], tuple[Any, ...]] = dataclasses.field(init=False, repr=False)
+    _key_of: Callable[[R], Any] = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         hints = get_type_hints(self.row_type)
@@ -87,6 +88,7 @@ class Table(Generic[R]):
         columns = tuple(_column(f.name, hints[f.name]) for f in fields)
         object.__setattr__(self, "columns", columns)
         object.__setattr__(self, "values_of", attrgetter(*(c.name for c in columns)))
+        object.__setattr__(self, "_key_of", attrgetter(*self.key))
         names = {c.name for c in columns}
         groups = (self.group,) if self.group else ()
         for name in (*self.key, *groups, *(c for i in self.indexes for c in i)):
@@ -95,7 +97,8 @@ class Table(Generic[R]):
                 raise TypeError(msg)
 
     def key_of(self, row: R) -> tuple[object, ...]:
-        return tuple(getattr(row, name) for name in self.key)
+        key = self._key_of(row)
+        return key if len(self.key) > 1 else (key,)
 
     def column(self, name: str) -> Column:
         for column in self.columns:
