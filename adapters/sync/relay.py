@@ -192,11 +192,16 @@ class SyncRelay:
         # An item dead-lettered just before a crash is retried once the position has
         # passed it, never ahead of the log.
         position = self.position
-        retries = [i for i in self._items.listed(RETRY) if i.notification_id <= position]
-        for item in retries:
+        retried = 0
+        for item in self._items.listed(RETRY):
             found = self.core.recorder.select_notifications(item.notification_id, 1)
-            if found and found[0].id == item.notification_id:
+            if (
+                item.notification_id <= position
+                and found[:1]
+                and found[0].id == item.notification_id
+            ):
                 self._process(found[0], retried=True)
+                retried += 1
         batch = self.core.recorder.select_notifications(
             self.position,
             self.settings.batch_size,
@@ -205,7 +210,7 @@ class SyncRelay:
         )
         for notification in batch:
             self._process(notification, retried=False)
-        return bool(retries or batch)
+        return bool(retried or batch)
 
     def _process(self, notification: Notification, *, retried: bool) -> None:
         nid = notification.id
