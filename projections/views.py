@@ -635,6 +635,9 @@ _METADATA = frozenset(
 )
 
 
+_JSON_NATIVE = frozenset({str, int, bool, float, type(None)})
+
+
 def plain(value: Any) -> Any:
     """A value of an event as JSON-native data: amounts and ids as text, times as ISO
     8601, value objects as dicts of their fields."""
@@ -676,7 +679,11 @@ def audit_event(recorded: Recorded) -> AuditEvent:
         source=e.source,
         correlation_id=e.correlation_id,
         causation_id=e.causation_id,
-        fields={k: plain(v) for k, v in vars(e).items() if k not in _METADATA},
+        fields={
+            k: v if type(v) in _JSON_NATIVE else plain(v)
+            for k, v in vars(e).items()
+            if k not in _METADATA
+        },
     )
 
 
