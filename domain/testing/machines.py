@@ -162,8 +162,12 @@ class PaycoreMachine(RuleBasedStateMachine):
         """The position of the latest stored event."""
         return self.core.recorder.max_notification_id() or 0
 
-    def run(self, refusals: Refusals, command: Callable[[], R]) -> R | None:
-        """Runs ``command``; when ``refusals`` is not empty, expects one of them instead."""
+    def run(self, refusals: Refusals, command: Callable[[], R], *, keyed: bool = False) -> R | None:
+        """Runs ``command``; when ``refusals`` is not empty, expects one of them instead.
+
+        A refusal writes nothing, but for the record of its outcome under the caller's
+        idempotency key (``keyed``) and the events of refusals that record them.
+        """
         if not refusals:
             return command()
         before = self.written()
@@ -178,7 +182,8 @@ class PaycoreMachine(RuleBasedStateMachine):
             f"expected {_names(refusals)}, got {type(refusal).__name__}: {refusal}"
         )
         if not refusal.records_events:
-            assert self.written() == before, f"the refusal {refusal.code} wrote events"
+            wrote = self.written() - before
+            assert wrote == int(keyed), f"the refusal {refusal.code} wrote {wrote} events"
         return None
 
     def live_state(self, aggregate_id: UUID) -> Any:
@@ -403,15 +408,32 @@ class CardAccountMachine(PaycoreMachine):
     @rule(card_id=cards, amount=strategies.money("0.01", "3000.00"))
     def load_card(self, card_id: str, amount: Money) -> None:
         card = self.model[card_id]
-        refusals = _refusals(
+        refusals = self.load_refusals(card, amount)
+        self.run(refusals, lambda: self.core.load_card(card.account_id, card_id, amount))
+        if not refusals:
+            card.balance += amount.amount
+
+    @rule(card_id=cards, amount=strategies.money("0.01", "3000.00"))
+    def a_retried_load_counts_once(self, card_id: str, amount: Money) -> None:
+        """A load retried with its idempotency key gets the first outcome and writes nothing."""
+        card, key = self.model[card_id], f"load-{uuid4().hex}"
+        refusals = self.load_refusals(card, amount)
+        load = lambda: self.core.load_card(  # noqa: E731
+            card.account_id, card_id, amount, idempotency_key=key
+        )
+        first = self.run(refusals, load, keyed=True)
+        if not refusals:
+            card.balance += amount.amount
+        before = self.written()
+        assert (self.run(refusals, load), self.written()) == (first, before)
+
+    def load_refusals(self, card: CardModel, amount: Money) -> set[type[PaycoreError]]:
+        return _refusals(
             (amount.amount < 1, errors.LoadBelowMinimum),
             (card.kind is CardKind.GIFT, errors.GiftCardReload),
             (card.status == "BL", errors.CardBlocked),
             (card.balance + amount.amount > self.caps[card.account_id], errors.BalanceCapExceeded),
         )
-        self.run(refusals, lambda: self.core.load_card(card.account_id, card_id, amount))
-        if not refusals:
-            card.balance += amount.amount
 
     @rule(
         card_id=cards,
