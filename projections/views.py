@@ -55,7 +55,7 @@ def replace(row: R, **changes: Any) -> R:
 class View(ABC):
     """A read model: the tables it owns and the fold that fills them.
 
-    ``name`` is the view's position in the positions table, distinct from any consumer
+    ``name`` keys the view's row in the positions table, distinct from any consumer
     of PaymentsCore's own tracking table (such as the sync relay).
     """
 
