@@ -942,6 +942,19 @@ class PaymentMachine(InvoiceMachine):
         """A full payment of an invoice that has something outstanding."""
         return self.initiate_full_payment([data.draw(st.sampled_from(self.payable_invoices()))])
 
+    @precondition(lambda self: bool(self.payable_invoices()))
+    @rule(target=payments, data=st.data())
+    def a_retried_payment_is_made_once(self, data: st.DataObject) -> Any:
+        """A payment retried with its idempotency key is the same payment; nothing is written."""
+        invoice_id = data.draw(st.sampled_from(self.payable_invoices()))
+        key = f"pay-{uuid4().hex}"
+        outstanding = {invoice_id: self.invoice_model[invoice_id].outstanding}
+        payment_id = self._initiate(set(), [invoice_id], outstanding, idempotency_key=key)
+        before = self.written()
+        again = self.core.initiate_payment([invoice_id], idempotency_key=key)
+        assert (again, self.written()) == (payment_id, before)
+        return payment_id
+
     @rule(target=payments, invoice_id=InvoiceMachine.invoices, amount=INVOICE_TOTALS)
     def initiate_partial_payment(self, invoice_id: UUID, amount: Money) -> Any:
         """A partial payment: one invoice that allows it, 1.00 <= amount < outstanding."""
