@@ -289,3 +289,30 @@ def test_the_chain_of_an_empty_store_verifies_against_its_digest(tmp_path: Path)
         assert digest.position == 0
         assert trail.verify(digest, KEY).ok
     core.close()
+
+
+def test_an_event_slipped_into_a_postgres_gap_is_found_at_its_position(
+    clock: Clock,
+) -> None:
+    require_postgres()
+    with PostgresSchema() as schema:
+        core = PaymentsCore(schema.url, clock=clock, otp_codes=lambda: OTP)
+        events = PostgresEvents(schema.name)
+        core.open_card_account("CO-1", "Acme", "Travel", "CORPORATE")
+        events.execute(
+            f"SELECT nextval(pg_get_serial_sequence('{events.table}', 'notification_id'))"
+        )
+        core.open_card_account("CO-2", "Beta", "Fuel", "FUEL")
+        with Projector(core) as projector:
+            projector.update()
+            trail = AuditTrail(core, projector.store)
+            assert trail.verify().ok
+            events.execute(
+                f"INSERT INTO {events.table} "
+                "(notification_id, originator_id, originator_version, topic, state) "
+                f"SELECT 2, ?, 1, topic, state FROM {events.table} WHERE notification_id = 1",
+                uuid4(),
+            )
+            result = trail.verify()
+        core.close()
+    assert (result.ok, result.first_bad_position) == (False, 2)
