@@ -82,14 +82,14 @@ OTP_KEY_VARIABLE = "PAYCORE_OTP_KEY"
 _current_tracking: ContextVar[Tracking | None] = ContextVar("paycore_tracking", default=None)
 
 
-def _source(value: object) -> Source:
+def _source(value: Any) -> Source:
     try:
         return Source(value)
     except ValueError:
         raise _invalid("source", f"one of {[s.value for s in Source]}", value) from None
 
 
-def _context_text(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
+def _context_text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None or attribute.name == "actor":
         _text(value, attribute.name, 200)
 

@@ -164,11 +164,10 @@ class Invoice(PaycoreAggregate, VersionedObject):
     # The buyer's response and the supplier's changes.
 
     def respond(self, response: BuyerResponse, remarks: str, version: ObjectVersion | None) -> None:
+        object_version = self.next_object_version(version)
         status = RESPONSE_STATUS[response]
         INVOICE_LIFECYCLE.check(self.status, status, invoice=self.object_id)
-        self._responded(
-            status=status, remarks=remarks, object_version=self.next_object_version(version)
-        )
+        self._responded(status=status, remarks=remarks, object_version=object_version)
 
     @event("Responded", topic="paycore.Invoice.Responded")
     def _responded(self, status: str, remarks: str, object_version: int) -> None:
@@ -183,6 +182,7 @@ class Invoice(PaycoreAggregate, VersionedObject):
         version: ObjectVersion | None,
     ) -> None:
         """A returned invoice, edited by the supplier, is CREATED again."""
+        object_version = self.next_object_version(version)
         INVOICE_LIFECYCLE.check(self.status, _I.CREATED, invoice=self.object_id)
         credits = self._confirmed_notes(NoteType.CREDIT)
         if total + self._confirmed_notes(NoteType.DEBIT) < credits + self.settled + self.reserved:
@@ -195,7 +195,7 @@ class Invoice(PaycoreAggregate, VersionedObject):
             supplier_invoice_number=supplier_invoice_number,
             total=total,
             allows_partial=allows_partial,
-            object_version=self.next_object_version(version),
+            object_version=object_version,
         )
 
     @event("Edited", topic="paycore.Invoice.Edited")
@@ -214,6 +214,7 @@ class Invoice(PaycoreAggregate, VersionedObject):
 
     def cancel(self, remarks: str, version: ObjectVersion | None) -> None:
         """The supplier may cancel before any payment is made or in flight."""
+        object_version = self.next_object_version(version)
         INVOICE_LIFECYCLE.check(self.status, _I.CANCELLED, invoice=self.object_id)
         if self.settled or self.reservations:
             msg = (
@@ -221,7 +222,7 @@ class Invoice(PaycoreAggregate, VersionedObject):
                 f"flight ({self.reserved}); it can no longer be cancelled"
             )
             raise InvoiceHasPayments(msg, invoice=self.object_id)
-        self._cancelled(remarks=remarks, object_version=self.next_object_version(version))
+        self._cancelled(remarks=remarks, object_version=object_version)
 
     @event("Cancelled", topic="paycore.Invoice.Cancelled")
     def _cancelled(self, remarks: str, object_version: int) -> None:

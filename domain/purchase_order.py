@@ -126,13 +126,19 @@ class PurchaseOrder(PaycoreAggregate, VersionedObject):
     def _move(self, status: PurchaseOrderStatus) -> None:
         PO_LIFECYCLE.check(self.status, status, purchase_order=self.object_id)
 
+    def _change_status(
+        self, status: PurchaseOrderStatus, remarks: str, version: ObjectVersion | None
+    ) -> None:
+        """The version first, so a stale message is reported as stale, then the move."""
+        object_version = self.next_object_version(version)
+        self._move(status)
+        self._status_changed(status=status, remarks=remarks, object_version=object_version)
+
     def send(self, version: ObjectVersion | None) -> None:
-        self._move(_O.SENT)
-        self._status_changed(
-            status=_O.SENT, remarks="", object_version=self.next_object_version(version)
-        )
+        self._change_status(_O.SENT, "", version)
 
     def edit(self, subject: str, total: Money, version: ObjectVersion | None) -> None:
+        object_version = self.next_object_version(version)
         after = STATUS_AFTER_EDIT.get(self.status)
         if after is None:
             editable = sorted(STATUS_AFTER_EDIT)
@@ -143,12 +149,7 @@ class PurchaseOrder(PaycoreAggregate, VersionedObject):
             raise PurchaseOrderTransitionError(
                 msg, status=str(self.status), attempted="edit", allowed=editable
             )
-        self._edited(
-            subject=subject,
-            total=total,
-            status=after,
-            object_version=self.next_object_version(version),
-        )
+        self._edited(subject=subject, total=total, status=after, object_version=object_version)
 
     @event("Edited", topic="paycore.PurchaseOrder.Edited")
     def _edited(self, subject: str, total: Money, status: str, object_version: int) -> None:
@@ -160,25 +161,13 @@ class PurchaseOrder(PaycoreAggregate, VersionedObject):
     def record_response(
         self, response: SupplierResponse, remarks: str, version: ObjectVersion | None
     ) -> None:
-        status = RESPONSE_STATUS[response]
-        self._move(status)
-        self._status_changed(
-            status=status, remarks=remarks, object_version=self.next_object_version(version)
-        )
+        self._change_status(RESPONSE_STATUS[response], remarks, version)
 
     def cancel(self, remarks: str, version: ObjectVersion | None) -> None:
-        self._move(_O.CANCELLED)
-        self._status_changed(
-            status=_O.CANCELLED,
-            remarks=remarks,
-            object_version=self.next_object_version(version),
-        )
+        self._change_status(_O.CANCELLED, remarks, version)
 
     def close(self, version: ObjectVersion | None) -> None:
-        self._move(_O.CLOSED)
-        self._status_changed(
-            status=_O.CLOSED, remarks="", object_version=self.next_object_version(version)
-        )
+        self._change_status(_O.CLOSED, "", version)
 
     @event("StatusChanged", topic="paycore.PurchaseOrder.StatusChanged")
     def _status_changed(self, status: str, remarks: str, object_version: int) -> None:

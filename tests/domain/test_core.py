@@ -382,5 +382,5 @@ def test_without_any_url_the_core_says_how_to_configure_it(
 
 def test_context_source_must_be_a_known_source() -> None:
     assert CommandContext(source="webhook").source is Source.WEBHOOK
-    with pytest.raises(ValueError, match="carrier-pigeon"):
+    with pytest.raises(InvalidArgument, match="carrier-pigeon"):
         CommandContext(source="carrier-pigeon")

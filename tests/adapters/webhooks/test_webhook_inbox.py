@@ -154,10 +154,9 @@ def test_a_stale_message_is_ignored_and_recorded_as_such(
     assert deliver(inbox, PO_CONFIRM, accepted)[1]["outcome"] == "applied"
     late = po_confirmation(order.object_id, "RETURN", 2, 3)
     status, answer = deliver(inbox, PO_CONFIRM, late)
-    # the domain checks the move before the version: an ACCEPTED order cannot be returned
-    assert (status, answer["outcome"], answer["code"]) == (200, "stale", "PO_TRANSITION")
+    assert (status, answer["outcome"], answer["code"]) == (200, "stale", "OBJECT_VERSION_STALE")
     record = core.repository.get(IdempotencyRecord.create_id(f"webhook:{answer['message_id']}"))
-    assert (record.command, record.error_code) == ("record_po_response", "PO_TRANSITION")
+    assert (record.command, record.error_code) == ("record_po_response", "OBJECT_VERSION_STALE")
     assert core.get_purchase_order(po_id).status is PurchaseOrderStatus.ACCEPTED
 
 
