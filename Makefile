@@ -22,5 +22,10 @@ $(VENV)/.installed: pyproject.toml
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The README's main job: a day of business on the embedded SQLite store (paycore.db),
+# against the sandbox on a loopback port.
+demo: $(VENV)/.installed
+	$(VENV)/bin/paycore demo --fresh
+
 lint: typecheck
 	$(PY) -m ruff check domain adapters projections tests benchmarks

@@ -1,3 +1,3 @@
 """Imports every command group so that each registers its sub-commands."""
 
-from paycore.adapters.cli import sandbox  # noqa: F401
+from paycore.adapters.cli import audit, demo, sandbox, sync, views, webhooks  # noqa: F401

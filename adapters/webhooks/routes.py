@@ -218,7 +218,7 @@ def _invoice_created(body: _InvoiceRequest) -> Effect:
         lambda core, context, key: core.receive_invoice(
             invoice.objectId,
             invoice.supplierInvoiceNumber,
-            f"{invoice.invoiceAmount.totalAmount:.2f}",
+            str(invoice.invoiceAmount.totalAmount),
             allows_partial=invoice.partialPaymentAllowed,
             buyer_b2b_id=ids.buyerB2BId,
             supplier_b2b_id=ids.supplierB2BId,
@@ -238,7 +238,7 @@ def _invoice_edited(body: _InvoiceRequest) -> Effect:
         lambda core, context, key: core.edit_invoice(
             invoice_id,
             invoice.supplierInvoiceNumber,
-            f"{invoice.invoiceAmount.totalAmount:.2f}",
+            str(invoice.invoiceAmount.totalAmount),
             allows_partial=invoice.partialPaymentAllowed,
             object_version=pair,
             context=context,
@@ -302,7 +302,7 @@ def _note_received(body: _CdNoteRequest) -> Effect:
             invoice_id,
             note.objectId,
             note.noteType,
-            f"{note.cdNoteValueDetails.totalAmount:.2f}",
+            str(note.cdNoteValueDetails.totalAmount),
             context=context,
             idempotency_key=key,
         )

@@ -1,0 +1,433 @@
+"""``paycore demo``: a day of business on the embedded store, against the local sandbox.
+
+Everything is real: the sandbox is an HTTP server on a loopback port speaking the
+platform's protocol, the relay sends paycore's changes to it, the webhook inbox receives
+what the "platform" posts back (signed, duplicated, one forged), the views are built
+from the events and the hash chain is verified. The SQLite file stays behind for the
+other commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from paycore.adapters.cli.main import COMMAND_GROUPS, database_url
+from paycore.adapters.cli.output import table
+from paycore.adapters.cli.views import rendered
+from paycore.adapters.cli.webhooks import _handler
+from paycore.adapters.enkash import EnkashClient
+from paycore.adapters.enkash import models as m
+from paycore.adapters.sandbox import SandboxSettings, WebhookTarget, deliver, run_sandbox
+from paycore.adapters.sync import EnkashPinGateway, PartnerProfile, SyncRelay
+from paycore.adapters.webhooks import WebhookAuth, WebhookInbox
+from paycore.domain.card_account import UsageControls
+from paycore.domain.core import CommandContext, PaymentsCore
+from paycore.domain.errors import ConfigurationError, PaycoreError
+from paycore.projections import AuditTrail, Projector
+
+BUYER, SUPPLIER = "ACMEBUYER01", "WIDGETSSUP01"
+CLERK = CommandContext(actor="clerk@acme.example", source="api")
+TREASURY = CommandContext(actor="treasury@acme.example", source="api")
+PLATFORM = CommandContext(actor="enkash", source="sync")
+
+
+def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = groups.add_parser(
+        "demo",
+        help="run a day of business against the local sandbox (the README's main job)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    demo.add_argument(
+        "--fresh", action="store_true", help="delete the SQLite file first if it exists"
+    )
+    demo.set_defaults(handler=run_demo)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    url = database_url(args)
+    if args.fresh and url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
+    webhook_secret = secrets.token_bytes(32)
+    with (
+        _platform(webhook_secret) as (settings, inbox_url, bind_inbox),
+        run_sandbox(settings) as sandbox,
+        EnkashClient(sandbox.client_config()) as client,
+    ):
+        core = PaymentsCore(url, pin_gateway=EnkashPinGateway(client))
+        try:
+            if core.recorder.max_notification_id():
+                msg = f"the store at {url} already has events; run with --fresh or --db"
+                raise ConfigurationError(msg)
+            inbox = bind_inbox(core)
+            relay = SyncRelay(core, client, _profile())
+            day = Day(core, relay, sandbox, WebhookTarget(inbox_url, webhook_secret))
+            day.run()
+            inbox.close()
+            relay.close()
+        finally:
+            core.close()
+    _next_steps(url, day.ids)
+    return 0
+
+
+@contextmanager
+def _platform(
+    secret: bytes,
+) -> Iterator[tuple[SandboxSettings, str, Callable[[PaymentsCore], WebhookInbox]]]:
+    """The inbox's HTTP server (bound to the core once it exists) and the sandbox's settings."""
+    holder: dict[str, WebhookInbox] = {}
+
+    class Deferred:
+        def handle(self, path: str, headers: Any, body: bytes) -> tuple[int, bytes]:
+            return holder["inbox"].handle(path, headers, body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(Deferred()))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    inbox_url = f"http://127.0.0.1:{server.server_port}"
+
+    def bind(core: PaymentsCore) -> WebhookInbox:
+        holder["inbox"] = WebhookInbox(core, WebhookAuth(signing_secrets=(secret,)))
+        return holder["inbox"]
+
+    try:
+        yield SandboxSettings(seed=7, webhook=WebhookTarget(inbox_url, secret)), inbox_url, bind
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _profile() -> PartnerProfile:
+    def party(b2b_id: str, name: str) -> m.Party:
+        return m.Party(
+            b2bId=b2b_id,
+            gstin="29ABCDE1234F1Z5",
+            legalName=name,
+            stateCode="29",
+            address=m.Address(
+                addressLine1="1 MG Road",
+                city="Bengaluru",
+                state="KA",
+                country="IN",
+                pincode="560001",
+            ),
+        )
+
+    return PartnerProfile(
+        plan_master_id="PLAN-DEMO",
+        email="treasury@acme.example",
+        mobile="9876543210",
+        geocode="12.97,77.59",
+        parties={BUYER: party(BUYER, "Acme Pvt Ltd"), SUPPLIER: party(SUPPLIER, "Widgets Ltd")},
+    )
+
+
+class Day:
+    """The scenes of the day, each printed as it happens."""
+
+    def __init__(
+        self, core: PaymentsCore, relay: SyncRelay, sandbox: Any, platform: WebhookTarget
+    ) -> None:
+        self.core, self.relay, self.sandbox, self.platform = core, relay, sandbox, platform
+        self.ids: dict[str, UUID] = {}
+        self.deliveries: list[int] = []
+
+    def run(self) -> None:
+        self.cards()
+        self.invoices_and_payments()
+        self.purchase_orders()
+        self.sync()
+        self.views_and_audit()
+
+    # Narration.
+
+    @staticmethod
+    def say(text: str) -> None:
+        print(f"  {text}", flush=True)
+
+    def refused(self, what: str, command: Callable[[], object]) -> None:
+        try:
+            command()
+        except PaycoreError as refusal:
+            self.say(f"refused as it should be: {what} -> {refusal.code}")
+        else:
+            msg = f"the demo expected a refusal: {what}"
+            raise AssertionError(msg)
+
+    def sync(self) -> None:
+        """Relays what needs the platform, then lets the platform's webhooks arrive."""
+        self.relay.drain()
+        self.sandbox.webhooks.drain()
+
+    def post(self, path: str, body: dict[str, Any], *, forged: bool = False) -> int:
+        """The platform posts a webhook (a forged one is signed with a wrong secret)."""
+        target = (
+            WebhookTarget(self.platform.url, secrets.token_bytes(32)) if forged else self.platform
+        )
+        status = deliver(target, path, body)
+        self.deliveries.append(status)
+        return status
+
+    # Scenes.
+
+    def cards(self) -> None:
+        print("\n== Prepaid cards ==")
+        core = self.core
+        account = core.open_card_account(
+            "ACME01",
+            "Acme Pvt Ltd",
+            "Travel and expenses",
+            "CORPORATE",
+            "100000.00",
+            context=TREASURY,
+            idempotency_key="open-travel-account",
+        )
+        asha = core.issue_card(account, "PREPAID", "VIRTUAL", context=TREASURY)
+        ravi = core.issue_card(account, "PREPAID", "PHYSICAL", context=TREASURY)
+        gift = core.issue_card(account, "GIFT", "VIRTUAL", "2000.00", context=TREASURY)
+        self.ids["card account"] = account
+        self.say("opened the Travel card account; issued Asha's virtual card, Ravi's physical")
+        self.say("card and a ₹2,000.00 gift card")
+        for card in (asha, ravi, gift):
+            core.activate_card(
+                account, card, kyc_completed=True, terms_accepted=True, context=TREASURY
+            )
+        self.sync()
+        self.say(f"relayed to the platform: remote ids {self._remote_ids(account)}")
+        core.set_card_pin(account, asha, "4826", context=CommandContext("asha@acme.example", "api"))
+        self.say("Asha set her PIN (sent straight to the platform; paycore keeps only when)")
+        core.load_card(account, asha, "10000.00", context=TREASURY, idempotency_key="load-asha-1")
+        core.load_card(account, ravi, "5000.00", context=TREASURY, idempotency_key="load-ravi-1")
+        core.load_card(account, asha, "10000.00", context=TREASURY, idempotency_key="load-asha-1")
+        self.say("loaded ₹10,000.00 on Asha's card (sent twice with one key: applied once)")
+        self.say("and ₹5,000.00 on Ravi's")
+        self.refused("a load to the gift card", lambda: core.load_card(account, gift, "100.00"))
+        controls = UsageControls(disabled_channels=("INTERNATIONAL",), daily_amount="3000.00")
+        core.set_usage_controls(account, [asha, ravi], controls, context=TREASURY)
+        self.say("usage controls: no international spends, ₹3,000.00 a day")
+        today = datetime.now(UTC)
+        core.record_card_spend(account, asha, "1250.00", "POS", "TXN-1001", today, context=PLATFORM)
+        core.record_card_spend(
+            account, asha, "499.99", "ONLINE", "TXN-1002", today, context=PLATFORM
+        )
+        self.say("Asha spent ₹1,250.00 at a shop and ₹499.99 online")
+        self.refused(
+            "₹1,500.00 more today",
+            lambda: core.record_card_spend(account, asha, "1500.00", "POS", "TXN-1003", today),
+        )
+        self.refused(
+            "an international spend",
+            lambda: core.record_card_spend(
+                account, asha, "10.00", "INTERNATIONAL", "TXN-1004", today
+            ),
+        )
+        otp = core.request_card_otp(account, ravi, "REPLACE_CARD", context=TREASURY)
+        self.refused("a wrong OTP", lambda: core.verify_card_otp(account, ravi, _other(otp.otp)))
+        core.verify_card_otp(account, ravi, otp.otp, context=TREASURY)
+        core.lock_card(account, ravi, "misplaced", context=TREASURY)
+        core.unlock_card(account, ravi, "found it", context=TREASURY)
+        new_ravi = core.replace_card(
+            account, ravi, context=TREASURY, idempotency_key="replace-ravi"
+        )
+        self.say("Ravi's card: OTP checked, locked, unlocked, then replaced; its balance moved")
+        self.say(f"to the new card {new_ravi[:8]}…")
+        self.sync()
+
+    def invoices_and_payments(self) -> None:
+        print("\n== Invoices and payments (Bharat Connect B2B) ==")
+        core = self.core
+        objects = [f"INVWIDGETS2026{n:021d}" for n in (1, 2, 3)]
+        for n, (object_id, total) in enumerate(
+            zip(objects, ("11800.00", "2360.00", "5900.00"), strict=False), 1
+        ):
+            body = _invoice_request(object_id, f"WID/2026/{n:04d}", total)
+            self.post("/api/v0/invoice/req-create-invoice", body)
+            if n == 1:
+                self.post("/api/v0/invoice/req-create-invoice", body)
+        self.post(
+            "/api/v0/invoice/req-create-invoice",
+            _invoice_request(objects[0], "X", "1.00"),
+            forged=True,
+        )
+        self.say(
+            f"three invoices came by webhook, one twice, and a forged one: HTTP {self.deliveries}"
+        )
+        first, second, third = (core.invoice_id(o) for o in objects)
+        self.ids |= {"invoice": first, "second invoice": second}
+        for invoice in (first, second, third):
+            core.respond_to_invoice(invoice, "ACCEPT", "Goods received in full", context=CLERK)
+        self.say("the clerk accepted all three")
+
+        partial = core.initiate_payment(
+            [first], amount="5000.00", context=TREASURY, idempotency_key="pay-1"
+        )
+        otp = core.request_payment_otp(partial, context=TREASURY)
+        self.refused(
+            "a wrong payment OTP", lambda: core.authorise_payment(partial, _other(otp.otp))
+        )
+        core.authorise_payment(partial, otp.otp, context=TREASURY)
+        core.submit_payment(partial, context=TREASURY)
+        self.refused(
+            "paying more than is outstanding",
+            lambda: core.initiate_payment([first], amount="6800.00"),
+        )
+        full = core.initiate_payment([second], context=TREASURY, idempotency_key="pay-2")
+        core.authorise_payment(full, core.request_payment_otp(full).otp, context=TREASURY)
+        core.submit_payment(full, context=TREASURY)
+        self.ids["payment"] = partial
+        self.sync()
+        for payment, utr in ((partial, "UTR260001"), (full, "UTR260002")):
+            body = _payment_response(core.get_payment(payment).object_id, utr)
+            self.post("/api/v0/payment/resp-pay", body)
+            self.post("/api/v0/payment/resp-pay", body)
+        self.say("a partial payment of ₹5,000.00 (OTP) and a full one of ₹2,360.00, submitted")
+        self.say("through the relay; their outcome webhooks came twice and counted once")
+        self.post(
+            "/api/v0/cd-note/req-send", _credit_note("CNWIDGETS2026003", objects[2], "900.00")
+        )
+        core.confirm_cd_note(third, "CNWIDGETS2026003", context=CLERK)
+        self.say("a ₹900.00 credit note on the third invoice, confirmed by the clerk")
+        for invoice in (first, second, third):
+            i = core.get_invoice(invoice)
+            self.say(f"{i.supplier_invoice_number}: {i.status}, outstanding {i.outstanding}")
+
+    def purchase_orders(self) -> None:
+        print("\n== Purchase orders ==")
+        core = self.core
+        po = core.draft_purchase_order(
+            "PO" + "ACME2026000001",
+            "ACME/PO/0001",
+            "40 laptops",
+            "2400000.00",
+            buyer_b2b_id=BUYER,
+            supplier_b2b_id=SUPPLIER,
+            context=CLERK,
+        )
+        self.ids["purchase order"] = po
+        core.send_purchase_order(po, context=CLERK)
+        self.sync()
+        object_id = core.get_purchase_order(po).object_id
+        self.post("/api/v0/purchase-order/req-confirm", _po_confirmation(object_id, "RETURN", 2, 3))
+        self.say("sent; the supplier returned it (price changed)")
+        core.edit_purchase_order(po, "40 laptops", "2360000.00", context=CLERK)
+        self.sync()
+        self.post("/api/v0/purchase-order/req-confirm", _po_confirmation(object_id, "ACCEPT", 4, 5))
+        self.post("/api/v0/purchase-order/req-confirm", _po_confirmation(object_id, "RETURN", 2, 3))
+        self.say("edited and sent again; the supplier accepted; a late copy of the return was")
+        self.say("recognised as stale and ignored")
+        core.record_po_fulfilment(po, "1180000.00", context=CLERK)
+        core.record_po_fulfilment(po, "1180000.00", context=CLERK)
+        core.close_purchase_order(po, context=CLERK)
+        order = core.get_purchase_order(po)
+        self.say(
+            f"delivered in two halves and closed: {order.status}, version {order.object_version}"
+        )
+
+    def views_and_audit(self) -> None:
+        print("\n== Views ==")
+        with Projector(self.core) as projector:
+            projector.update()
+            store = projector.store
+            for view in ("cards", "invoices", "payments", "purchase-orders"):
+                print(f"\n{view}:\n{rendered(store, view)}")
+            trail = AuditTrail(self.core, store)
+            print("\n== Audit trail of the first invoice ==")
+            events = trail.events_of(self.ids["invoice"])
+            rows = [
+                {
+                    "position": e.position,
+                    "event": e.event_type.rsplit(".", 1)[-1],
+                    "actor": e.actor,
+                    "source": e.source,
+                    "at": e.recorded_at.strftime("%H:%M:%S"),
+                }
+                for e in events
+            ]
+            print(table(rows))
+            before = trail.as_of(self.ids["invoice"], version=2)
+            print(f"\nas of version 2 it was {before.status} with {before.outstanding} outstanding")  # type: ignore[attr-defined]
+            result = trail.verify()
+            verdict = "intact" if result.ok else result.reason
+            print(f"\nhash chain over {result.checked_position} events: {verdict}")
+
+    def _remote_ids(self, account: UUID) -> str:
+        cards = self.core.get_card_account(account).cards.values()
+        return ", ".join(c.masked_number or "?" for c in cards)
+
+
+def _other(otp: str) -> str:
+    return f"{(int(otp) + 1) % 1_000_000:06d}"
+
+
+def _invoice_request(object_id: str, number: str, total: str) -> dict[str, Any]:
+    return {
+        "b2bIds": {"buyerB2BId": BUYER, "supplierB2BId": SUPPLIER},
+        "invoice": {
+            "objectId": object_id,
+            "supplierInvoiceNumber": number,
+            "objectVersion": {"currentVersion": 0, "newVersion": 1},
+            "invoiceAmount": {"totalAmount": total},
+            "partialPaymentAllowed": True,
+        },
+    }
+
+
+def _payment_response(object_id: str, utr: str) -> dict[str, Any]:
+    return {
+        "b2bIds": {"buyerB2BId": BUYER, "supplierB2BId": SUPPLIER},
+        "resp": {"reqMsgId": object_id, "result": "SUCCESS"},
+        "payment": {"objectId": object_id, "utr": utr, "type": "ONPLATFORM"},
+    }
+
+
+def _credit_note(note_id: str, invoice_object_id: str, total: str) -> dict[str, Any]:
+    return {
+        "cdNote": {
+            "objectId": note_id,
+            "noteType": "CREDIT",
+            "invoiceReferenceDetails": {"objectId": invoice_object_id},
+            "cdNoteValueDetails": {"totalAmount": total},
+        }
+    }
+
+
+def _po_confirmation(object_id: str, response: str, current: int, new: int) -> dict[str, Any]:
+    return {
+        "b2bIds": {"buyerB2BId": BUYER, "supplierB2BId": SUPPLIER},
+        "poConfirmation": {
+            "objectId": object_id,
+            "buyerPONumber": "ACME/PO/0001",
+            "supplierResponse": response,
+            "supplierRemarks": "From Widgets Ltd",
+            "objectVersion": {"currentVersion": current, "newVersion": new},
+        },
+    }
+
+
+def _next_steps(url: str, ids: dict[str, UUID]) -> None:
+    db = "" if url == "sqlite:///paycore.db" else f" --db {url}"
+    print(
+        f"""
+The events, views and hash chain are in {url}. Next, try:
+  paycore{db} views show invoices
+  paycore{db} audit trail {ids["invoice"]}
+  paycore{db} audit as-of {ids["invoice"]} --version 2
+  paycore{db} audit events --actor clerk@acme.example
+  paycore{db} audit verify
+  paycore{db} sync dead-letters"""
+    )
+
+
+COMMAND_GROUPS.append(add_commands)

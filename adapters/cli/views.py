@@ -1,0 +1,120 @@
+"""``paycore views update|follow|rebuild|show``: the read models beside the event store."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import threading
+from typing import Any
+
+from paycore.adapters.cli.context import opened_projector
+from paycore.adapters.cli.main import COMMAND_GROUPS
+from paycore.adapters.cli.output import Progress, emit, table
+from paycore.projections import (
+    AUDIT_TRAIL,
+    CARD_TRANSACTIONS,
+    CARDS,
+    INVOICES,
+    PAYMENTS,
+    PURCHASE_ORDERS,
+    ViewStore,
+)
+
+#: Each view, and the columns a table on a terminal shows (--json gives every column).
+TABLES: dict[str, tuple[Any, list[str]]] = {
+    "cards": (CARDS, ["card_id", "kind", "form", "status", "balance", "masked_number"]),
+    "card-transactions": (
+        CARD_TRANSACTIONS,
+        ["position", "card_id", "kind", "amount", "channel", "reference", "occurred_at"],
+    ),
+    "invoices": (
+        INVOICES,
+        ["invoice_id", "supplier_invoice_number", "status", "total", "outstanding", "reserved"],
+    ),
+    "payments": (PAYMENTS, ["payment_id", "status", "amount", "partial", "utr"]),
+    "purchase-orders": (
+        PURCHASE_ORDERS,
+        ["po_id", "buyer_po_number", "status", "object_version", "total", "fulfilled"],
+    ),
+    "audit-trail": (
+        AUDIT_TRAIL,
+        ["position", "recorded_at", "aggregate_type", "version", "event_type", "actor"],
+    ),
+}
+
+
+def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    views = groups.add_parser(
+        "views",
+        help="the read models: cards, invoices, payments, purchase orders, audit trail",
+        description="Keep the read models current and show them. They live beside the "
+        "events (same SQLite file or PostgreSQL schema) with their own positions.",
+    ).add_subparsers(dest="views_command", metavar="COMMAND", required=True)
+    views.add_parser(
+        "update", help="catch the views up with the event log, then stop"
+    ).set_defaults(handler=update)
+    follow = views.add_parser(
+        "follow", help="keep the views current until interrupted (polls the log)"
+    )
+    follow.add_argument("--interval", type=float, default=0.5, help="seconds between polls")
+    follow.set_defaults(handler=follow_log)
+    views.add_parser(
+        "rebuild", help="drop the views and replay every event from the start"
+    ).set_defaults(handler=rebuild)
+    show = views.add_parser("show", help="print the rows of one view")
+    show.add_argument("view", choices=sorted(TABLES), help="which view")
+    show.add_argument("--limit", type=int, default=50, help="at most this many rows")
+    show.set_defaults(handler=show_view)
+
+
+def rendered(store: ViewStore, view: str, limit: int | None = None) -> str:
+    """One view as a table for a terminal, with its usual columns."""
+    rows, columns = view_rows(store, view, limit)
+    return table(rows, columns)
+
+
+def view_rows(
+    store: ViewStore, view: str, limit: int | None = None
+) -> tuple[list[dict[str, Any]], list[str] | None]:
+    """The rows of one view, and the columns a terminal shows of them."""
+    source, columns = TABLES[view]
+    rows = [dataclasses.asdict(r) for r in store.select(source, limit=limit)]
+    return rows, [c for c in columns if rows and c in rows[0]] or None
+
+
+def update(args: argparse.Namespace) -> int:
+    with opened_projector(args) as (_, projector):
+        count = projector.update()
+        emit({"processed": count, "position": projector.position()}, as_json=args.json)
+    return 0
+
+
+def follow_log(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
+    with opened_projector(args) as (_, projector):
+        print(f"following the event log from position {projector.position()}; Ctrl-C stops")
+        projector.follow(stop or threading.Event(), interval=args.interval)
+    return 0
+
+
+def rebuild(args: argparse.Namespace) -> int:
+    with opened_projector(args) as (_, projector):
+        progress = Progress("rebuilding views")
+        try:
+            count = projector.rebuild(progress=progress)
+        finally:
+            progress.close()
+        emit({"replayed": count, "position": projector.position()}, as_json=args.json)
+    return 0
+
+
+def show_view(args: argparse.Namespace) -> int:
+    with opened_projector(args) as (core, projector):
+        rows, columns = view_rows(projector.store, args.view, args.limit)
+        emit(rows, as_json=args.json, columns=columns)
+        behind = (core.recorder.max_notification_id() or 0) - projector.position()
+        if behind > 0 and not args.json:
+            print(f"(the views are {behind} events behind: run 'paycore views update')")
+    return 0
+
+
+COMMAND_GROUPS.append(add_commands)

@@ -1,0 +1,152 @@
+"""The ``paycore`` command line: help, one-line errors, the demo, and the audit commands."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import threading
+from argparse import Namespace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from paycore.adapters.cli.main import build_parser, main
+from paycore.adapters.cli.sandbox import serve_sandbox
+
+COMMANDS = [
+    ["demo"],
+    ["sandbox", "serve"],
+    ["sync", "run"],
+    ["sync", "dead-letters"],
+    ["sync", "retry"],
+    ["webhooks", "serve"],
+    ["views", "update"],
+    ["views", "follow"],
+    ["views", "rebuild"],
+    ["views", "show"],
+    ["audit", "trail"],
+    ["audit", "events"],
+    ["audit", "as-of"],
+    ["audit", "digest"],
+    ["audit", "verify"],
+]
+
+
+def paycore(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The installed console script's code, in a process of its own."""
+    return subprocess.run(
+        [sys.executable, "-c", "from paycore.adapters.cli.main import run; run()", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("demo")
+    result = paycore("demo", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    assert "hash chain over" in result.stdout
+    assert "intact" in result.stdout
+    return folder
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_explains_itself(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        build_parser().parse_args([*command, "--help"])
+    assert done.value.code == 0
+    assert len(capsys.readouterr().out.splitlines()) >= 3
+
+
+def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path: Path) -> None:
+    for args in (
+        ["audit", "trail", "not-a-uuid"],
+        ["--db", "mysql://nowhere/x", "views", "update"],
+        ["audit", "as-of", "00000000-0000-0000-0000-000000000001", "--version", "1"],
+        ["sync", "retry", "99"],
+    ):
+        result = paycore(*args, cwd=tmp_path)
+        assert result.returncode != 0, args
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) <= 2, result.stderr
+
+
+def test_the_demo_leaves_a_store_the_other_commands_read(demo_folder: Path) -> None:
+    shown = paycore("--json", "views", "show", "invoices", cwd=demo_folder)
+    invoices = json.loads(shown.stdout)
+    assert {i["status"] for i in invoices} == {"PAID", "PARTIALLY_PAID", "ACCEPTED"}
+    invoice_id = next(i["invoice_id"] for i in invoices if i["status"] == "PAID")
+    trail = json.loads(paycore("--json", "audit", "trail", invoice_id, cwd=demo_folder).stdout)
+    assert [e["event_type"].rsplit(".", 1)[1] for e in trail][:2] == ["Received", "Responded"]
+    as_of = json.loads(
+        paycore("--json", "audit", "as-of", invoice_id, "--version", "2", cwd=demo_folder).stdout
+    )
+    assert as_of["status"] == "ACCEPTED"
+    events = json.loads(
+        paycore(
+            "--json", "audit", "events", "--actor", "clerk@acme.example", cwd=demo_folder
+        ).stdout
+    )
+    assert events
+    assert {e["actor"] for e in events} == {"clerk@acme.example"}
+    assert json.loads(paycore("--json", "sync", "dead-letters", cwd=demo_folder).stdout) == []
+
+
+def test_audit_verify_passes_then_fails_after_one_stored_byte_changes(demo_folder: Path) -> None:
+    assert paycore("audit", "verify", cwd=demo_folder).returncode == 0
+    digest = paycore("audit", "digest", "--key", "k", "--out", "d.json", cwd=demo_folder)
+    assert digest.returncode == 0, digest.stderr
+    verified = paycore("audit", "verify", "--digest", "d.json", "--key", "k", cwd=demo_folder)
+    assert verified.returncode == 0, verified.stdout
+
+    with sqlite3.connect(demo_folder / "paycore.db") as db:
+        state = bytearray(
+            db.execute("SELECT state FROM stored_events WHERE rowid = 20").fetchone()[0]
+        )
+        state[state.index(b":") + 1] ^= 1
+        db.execute("UPDATE stored_events SET state = ? WHERE rowid = 20", (bytes(state),))
+
+    broken = paycore("--json", "audit", "verify", cwd=demo_folder)
+    assert broken.returncode == 1
+    assert json.loads(broken.stdout)["first_bad_position"] == 20
+
+
+def test_the_demo_refuses_a_store_that_already_has_events(demo_folder: Path) -> None:
+    again = paycore("--db", "sqlite:///paycore.db", "demo", cwd=demo_folder)
+    assert again.returncode == 2
+    assert "already has events" in again.stderr
+
+
+def test_views_rebuild_and_update_report_positions(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert main(["--db", url, "views", "rebuild"]) == 0
+    assert main(["--db", url, "views", "update"]) == 0
+
+
+def test_the_sandbox_serves_until_stopped(capsys: pytest.CaptureFixture[str]) -> None:
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=serve_sandbox, args=(Namespace(port=0, seed=0), stop), daemon=True
+    )
+    thread.start()
+    for _ in range(200):
+        out = capsys.readouterr().out
+        if "listening on" in out:
+            break
+        stop.wait(0.02)
+    url = out.split("listening on ", 1)[1].split()[0]
+    assert httpx.get(f"{url}/_sandbox/effects").status_code == 200
+    assert "SECRET" not in out
+    assert "PASSWORD" not in out
+    stop.set()
+    thread.join(5)
+    assert not thread.is_alive()
