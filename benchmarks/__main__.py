@@ -8,13 +8,14 @@ import sys
 from pathlib import Path
 
 from benchmarks.commands import as_of_results, command_results
+from benchmarks.projections import projection_results
 from benchmarks.report import Result, machine, table
 from benchmarks.stores import open_store, postgres_reachable
 
 SIZES = {
     # ops per command benchmark, events of the long-lived card, as-of samples
-    "quick": {"ops": 300, "card_events": 20_000, "samples": 50},
-    "full": {"ops": 3000, "card_events": 100_000, "samples": 200},
+    "quick": {"ops": 300, "card_events": 20_000, "samples": 50, "log_events": 100_000},
+    "full": {"ops": 3000, "card_events": 100_000, "samples": 200, "log_events": 1_000_000},
 }
 
 
@@ -32,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
             results += command_results(store, size["ops"])
         with open_store(kind) as store:
             results += as_of_results(store, size["card_events"], size["samples"])
+        if kind != "memory":  # the views of a memory store are a private SQLite database
+            with open_store(kind) as store:
+                results += projection_results(store, size["log_events"], size["samples"])
     report = {"machine": machine(), "results": [r.as_json() for r in results]}
     print(table(results))
     if "postgres" not in kinds:
