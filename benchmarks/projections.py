@@ -29,9 +29,9 @@ CHUNK = 1000
 def fill(core: PaymentsCore, events: int) -> list[UUID]:
     """Card accounts with a card and loads, written through the aggregate in chunks."""
     audit = Audit("bench", Source.SYSTEM, "bench", "bench", datetime.now(UTC))
-    accounts = []
+    accounts: list[UUID] = []
     with recording(audit):
-        while sum(1 for _ in accounts) * EVENTS_PER_ACCOUNT < events:
+        while len(accounts) * EVENTS_PER_ACCOUNT < events:
             account = CardAccount.create_with_id(
                 UUID(int=random.getrandbits(128)),
                 "Opened",

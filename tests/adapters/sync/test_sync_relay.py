@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from uuid import UUID
 
 import pytest
@@ -212,9 +213,14 @@ def test_a_second_worker_waits_for_the_lease(
     core: PaymentsCore, sandbox: Sandbox, sync_client: EnkashClient
 ) -> None:
     active, standby = relay(core, sync_client), relay(core, sync_client)
+    card_with_account(core)
     active.start()
     try:
-        card_with_account(core)
+        # Once it has relayed the card, the active worker holds the lease until closed.
+        deadline = time.monotonic() + 30
+        while sandbox.ledger.count_applied("create_card") < 1:
+            assert time.monotonic() < deadline, "the active worker never took the lease"
+            time.sleep(0.01)
         with pytest.raises(RelayBusy):
             standby.drain()
     finally:
