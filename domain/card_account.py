@@ -34,6 +34,7 @@ from paycore.domain.errors import (
 )
 from paycore.domain.money import Money
 from paycore.domain.otp import OtpChallenge, require_challenge
+from paycore.domain.values import Immutable
 
 
 class AccountType(StrEnum):
@@ -123,7 +124,7 @@ def _channels(value: object) -> tuple[Channel, ...]:
 
 
 @attrs.frozen
-class UsageControls:
+class UsageControls(Immutable):
     """Channel switches and amount/count limits; ``None`` means no limit."""
 
     disabled_channels: tuple[Channel, ...] = attrs.field(default=(), converter=_channels)
@@ -135,7 +136,7 @@ class UsageControls:
 
 
 @attrs.frozen
-class Tally:
+class Tally(Immutable):
     """What a card spent in one day or one month."""
 
     total: Money = Money.ZERO
@@ -153,7 +154,7 @@ DAYS_KEPT, MONTHS_KEPT = 62, 13
 
 
 @attrs.frozen
-class SpendWindow:
+class SpendWindow(Immutable):
     """A card's recent daily and monthly tallies, keyed by the transaction's own date.
 
     A transaction the platform reports late counts towards the day and month it happened
@@ -188,7 +189,7 @@ def _latest(tallies: dict[str, Tally], kept: int) -> dict[str, Tally]:
 
 
 @attrs.frozen
-class Card:
+class Card(Immutable):
     card_id: str
     kind: CardKind = attrs.field(converter=CardKind)
     form: CardForm = attrs.field(converter=CardForm)

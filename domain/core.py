@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 import random
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from copy import deepcopy
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, TypeVar
 from uuid import UUID, uuid4
@@ -149,6 +152,44 @@ class _MoneyAsStr(Transcoding):
         return Money(data)
 
 
+class _LatestSaved:
+    """The last saved state of recently used aggregates, so that commands need not
+    replay long-lived aggregates from their first event.
+
+    An aggregate in here is never changed: a command gets a deep copy, brought up to
+    date with the events stored since (by other instances, say), and the aggregate it
+    saves takes the entry's place. So no command sees another's half-made changes.
+    """
+
+    def __init__(self, app: PaymentsCore, maxsize: int) -> None:
+        self.app, self.maxsize = app, maxsize
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[UUID, PaycoreAggregate] = OrderedDict()
+
+    def get(self, aggregate_id: UUID) -> Any:
+        """The aggregate as stored now; AggregateNotFoundError if there is none."""
+        with self._lock:
+            cached = self._entries.get(aggregate_id)
+            if cached is not None:
+                self._entries.move_to_end(aggregate_id)
+        if cached is None:
+            return self.app.repository.get(aggregate_id)
+        aggregate: Any = deepcopy(cached)
+        for event in self.app.events.get(aggregate_id, gt=aggregate.version):
+            event.mutate(aggregate)  # type: ignore[attr-defined]
+        return aggregate
+
+    def remember(self, saved: Sequence[PaycoreAggregate]) -> None:
+        with self._lock:
+            for aggregate in saved:
+                known = self._entries.get(aggregate.id)
+                if known is None or known.version < aggregate.version:
+                    self._entries[aggregate.id] = aggregate
+                    self._entries.move_to_end(aggregate.id)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+
+
 class _Unit:
     """The aggregates one command reads, creates and changes; saved together."""
 
@@ -159,7 +200,7 @@ class _Unit:
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         if aggregate_id not in self.aggregates:
             try:
-                aggregate: Any = self.app.repository.get(aggregate_id)
+                aggregate: Any = self.app.latest.get(aggregate_id)
             except AggregateNotFoundError:
                 return None
             if not isinstance(aggregate, cls):
@@ -202,13 +243,8 @@ class PaymentsCore(Application[UUID]):
         Payment: 100,
         PurchaseOrder: 100,
     }
-    #: Library settings paycore chooses; ``env=`` overrides them. The aggregate cache
-    #: saves replaying long-lived aggregates on every command; fast-forwarding reads any
-    #: events other instances wrote since, so a cached aggregate is never stale.
-    DEFAULT_ENV: ClassVar[dict[str, str]] = {
-        "AGGREGATE_CACHE_MAXSIZE": "1000",
-        "AGGREGATE_CACHE_FASTFORWARD": "y",
-    }
+    #: How many recently saved aggregates commands start from (see ``_LatestSaved``).
+    cache_size: ClassVar[int] = 1000
     #: Attempts of one command when concurrent writers keep conflicting with it.
     max_attempts: ClassVar[int] = 8
 
@@ -235,7 +271,8 @@ class PaymentsCore(Application[UUID]):
         # Without a configured key, OTPs verify only in the instance that issued them.
         self.otp_key = OtpKey(key or secrets.token_bytes(32))
         self.pin_gateway = pin_gateway
-        super().__init__(env={**self.DEFAULT_ENV, **store_env(url), **(env or {})})
+        super().__init__(env={**store_env(url), **(env or {})})
+        self.latest = _LatestSaved(self, self.cache_size)
 
     def construct_recorder(self) -> ApplicationRecorder:
         # A process recorder can also store a consumer's position (tracking) in the
@@ -366,12 +403,13 @@ class PaymentsCore(Application[UUID]):
         position = _current_tracking.get()
         if position is None:
             self.save(*aggregates)
-            return
-        processing_event: ProcessingEvent[UUID] = ProcessingEvent(tracking=position)
-        processing_event.collect_events(*aggregates)
-        recordings = self._record(processing_event)
-        self._take_snapshots(processing_event)
-        self._notify(recordings)
+        else:
+            processing_event: ProcessingEvent[UUID] = ProcessingEvent(tracking=position)
+            processing_event.collect_events(*aggregates)
+            recordings = self._record(processing_event)
+            self._take_snapshots(processing_event)
+            self._notify(recordings)
+        self.latest.remember(aggregates)
 
     def _now(self) -> datetime:
         """One instant per command attempt: the time its events are recorded at."""

@@ -33,6 +33,7 @@ from paycore.domain.errors import (
     InvoiceTransitionError,
 )
 from paycore.domain.money import Money, total
+from paycore.domain.values import Immutable
 
 INVOICE_ID = re.compile(r"INV[A-Za-z0-9]{32}")
 
@@ -81,7 +82,7 @@ NOTES_ALLOWED = frozenset({_I.CREATED, _I.RETURNED, _I.ACCEPTED, _I.PARTIALLY_PA
 
 
 @attrs.frozen
-class CdNote:
+class CdNote(Immutable):
     note_type: NoteType = attrs.field(converter=NoteType)
     amount: Money
     confirmed: bool = False

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import attrs
 
 from paycore.domain.errors import PaycoreError
+from paycore.domain.values import Immutable
 
 CURRENCY = "INR"
 _PAISE = Decimal("0.01")
@@ -60,7 +61,7 @@ def _to_amount(value: object) -> Decimal:
 
 
 @attrs.frozen(order=True)
-class Money:
+class Money(Immutable):
     """A non-negative INR amount with exactly two decimal places.
 
     ``Money("12.5")`` is ₹12.50; ``Money("12.345")``, ``Money(-1)``,

@@ -24,6 +24,7 @@ from paycore.domain.errors import (
     OtpNotRequested,
     PinFormatError,
 )
+from paycore.domain.values import Immutable
 
 OTP_PATTERN = re.compile(r"[0-9]{6}")
 PIN_PATTERN = re.compile(r"[0-9]{4}")
@@ -82,7 +83,7 @@ class OtpKey:
 
 
 @attrs.frozen
-class OtpChallenge:
+class OtpChallenge(Immutable):
     """An issued OTP as the aggregate keeps it: reference, keyed hash, expiry, attempts."""
 
     reference: str

@@ -17,6 +17,7 @@ from paycore.domain.card_account import CardAccount
 from paycore.domain.core import CommandContext, PaymentsCore
 from paycore.domain.errors import (
     AlreadyProcessed,
+    BalanceCapExceeded,
     ConcurrencyConflict,
     ConfigurationError,
     GiftCardReload,
@@ -25,6 +26,7 @@ from paycore.domain.errors import (
     NotFound,
 )
 from paycore.domain.invoice import Invoice
+from paycore.domain.money import Money
 from paycore.domain.store import store_env
 
 INVOICE = "INV" + "0" * 29 + "001"
@@ -134,8 +136,8 @@ class InterferingReads:
     def __init__(self, core: PaymentsCore, target: UUID, interfere: Callable[[], None]) -> None:
         self.target, self.interfere, self.times = target, interfere, 0
         self.busy = False
-        self.read = core.repository.get
-        core.repository.get = self.get  # type: ignore[method-assign]
+        self.read = core.latest.get
+        core.latest.get = self.get  # type: ignore[method-assign]
 
     def get(self, aggregate_id: UUID, *args: Any, **kwargs: Any) -> Any:
         aggregate = self.read(aggregate_id, *args, **kwargs)
@@ -187,6 +189,24 @@ def test_conflicts_beyond_the_retry_budget_are_a_concurrency_conflict(core: Paym
     assert core.get_payment(payment_id).status == "OTP_SENT"
     assert core.get_invoice(invoice_id).reservations == {}
     assert len(core.get_invoice(invoice_id).notes) == PaymentsCore.max_attempts
+
+
+def test_a_command_starts_from_every_event_other_instances_stored(
+    store_url: str, make_core: Callable[..., PaymentsCore]
+) -> None:
+    if store_url == "memory://":
+        pytest.skip("two instances share a store only on SQLite and PostgreSQL")
+    first, second = make_core(), make_core()
+    account_id = first.open_card_account("CO1", "Acme", "Main", "CORPORATE", "1000.00")
+    card_id = first.issue_card(account_id, "PREPAID")
+    first.load_card(account_id, card_id, "600.00")  # the first instance now holds it
+
+    second.load_card(account_id, card_id, "300.00")
+
+    with pytest.raises(BalanceCapExceeded):
+        first.load_card(account_id, card_id, "100.01")
+    first.load_card(account_id, card_id, "100.00")
+    assert second.get_card_account(account_id).card(card_id).balance == Money("1000.00")
 
 
 # A consumer's position saved with the events it causes.
