@@ -176,7 +176,7 @@ def as_of_results(store: Store, events: int, samples: int) -> list[Result]:
     """(f) A card account with ``events`` events, read as of random old versions."""
     core = core_on(store)
     try:
-        account_id = _long_lived_account(core, events)
+        account_id = account_with_loads(core, events)
         rng = random.Random(6)
         versions = [rng.randint(2, events // 2) for _ in range(samples)]
         latencies = []
@@ -210,7 +210,7 @@ def as_of_results(store: Store, events: int, samples: int) -> list[Result]:
         core.close()
 
 
-def _long_lived_account(core: PaymentsCore, events: int) -> UUID:
+def account_with_loads(core: PaymentsCore, events: int) -> UUID:
     """Loads written straight through the aggregate in batches, snapshotted as they go."""
     audit = Audit("bench", Source.SYSTEM, "bench", "bench", datetime.now(UTC))
     with recording(audit):

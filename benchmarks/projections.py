@@ -9,45 +9,23 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from uuid import UUID
 
+from benchmarks.commands import account_with_loads
 from benchmarks.report import Result
 from benchmarks.stores import Store
-from paycore.domain.aggregate import Audit, Source, recording
-from paycore.domain.card_account import CardAccount, CardForm, CardKind
 from paycore.domain.core import PaymentsCore
-from paycore.domain.money import Money
 from paycore.projections import AuditTrail, Projector
 
 #: events per card account, so queries for one aggregate return this many rows
 EVENTS_PER_ACCOUNT = 1000
-#: the events one save writes
-CHUNK = 1000
 
 
 def fill(core: PaymentsCore, events: int) -> list[UUID]:
-    """Card accounts with a card and loads, written through the aggregate in chunks."""
-    audit = Audit("bench", Source.SYSTEM, "bench", "bench", datetime.now(UTC))
-    accounts: list[UUID] = []
-    with recording(audit):
-        while len(accounts) * EVENTS_PER_ACCOUNT < events:
-            account = CardAccount.create_with_id(
-                UUID(int=random.getrandbits(128)),
-                "Opened",
-                company_id="CO",
-                company_name="Bench",
-                account_title="Fill",
-                account_type="CORPORATE",
-                balance_cap=Money("1e12"),
-            )
-            account.issue_card("card", CardKind.PREPAID, CardForm.VIRTUAL, Money.ZERO)
-            while account.version < EVENTS_PER_ACCOUNT:
-                for _ in range(min(CHUNK, EVENTS_PER_ACCOUNT - account.version)):
-                    account.load("card", Money("1.00"), f"LD{account.version}")
-                core.save(account)
-            accounts.append(account.id)
-    return accounts
+    """Card accounts of ``EVENTS_PER_ACCOUNT`` events each, ``events`` in all."""
+    return [
+        account_with_loads(core, EVENTS_PER_ACCOUNT) for _ in range(0, events, EVENTS_PER_ACCOUNT)
+    ]
 
 
 def raw_read(core: PaymentsCore) -> float:
