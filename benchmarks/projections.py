@@ -18,7 +18,7 @@ from paycore.domain.core import PaymentsCore
 from paycore.projections import AuditTrail, Projector
 
 #: events per card account, so queries for one aggregate return this many rows
-EVENTS_PER_ACCOUNT = 1000
+EVENTS_PER_ACCOUNT = 100
 
 
 def fill(core: PaymentsCore, events: int) -> list[UUID]:

@@ -103,6 +103,19 @@ class PaycoreAggregate(Aggregate):
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         super().trigger_event(event_class, **_audit_fields(), **kwargs)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        """A copy that shares the immutable values and copies the containers holding
+        them: an aggregate's attributes are values (``Immutable``, str, int, enums,
+        datetimes, UUIDs) or flat dicts and lists of values, never deeper."""
+        copy = object.__new__(type(self))
+        copy.__dict__.update(
+            {
+                name: value.copy() if isinstance(value, (dict, list)) else value
+                for name, value in self.__dict__.items()
+            }
+        )
+        return copy
+
     @classmethod
     def _create(cls, event_class: Any, **kwargs: Any) -> Any:
         return super()._create(event_class, **_audit_fields(), **kwargs)

@@ -282,6 +282,25 @@ class PaymentsCore(Application[UUID]):
     def construct_snapshot_store(self) -> EventStore[UUID]:
         return _creating_tables(super().construct_snapshot_store)
 
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshots the aggregates just saved whose versions crossed a multiple of
+        their interval, from the objects in hand rather than by reading them again."""
+        if self.snapshots is None:
+            return
+        for aggregate in processing_event.aggregates.values():
+            assert isinstance(aggregate, PaycoreAggregate)
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            first = min(
+                (
+                    e.originator_version
+                    for e in processing_event.events
+                    if e.originator_id == aggregate.id
+                ),
+                default=None,
+            )
+            if interval and first and aggregate.version // interval > (first - 1) // interval:
+                self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(_MoneyAsStr())
