@@ -23,7 +23,7 @@ from uuid import UUID
 from paycore.adapters.cli.main import COMMAND_GROUPS, database_url
 from paycore.adapters.cli.output import table
 from paycore.adapters.cli.views import rendered
-from paycore.adapters.cli.webhooks import _handler
+from paycore.adapters.cli.webhooks import inbox_handler
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.enkash import models as m
 from paycore.adapters.sandbox import SandboxSettings, WebhookTarget, deliver, run_sandbox
@@ -93,7 +93,7 @@ def _platform(
         def handle(self, path: str, headers: Any, body: bytes) -> tuple[int, bytes]:
             return holder["inbox"].handle(path, headers, body)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(Deferred()))  # type: ignore[arg-type]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), inbox_handler(Deferred()))  # type: ignore[arg-type]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     inbox_url = f"http://127.0.0.1:{server.server_port}"

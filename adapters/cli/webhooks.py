@@ -39,7 +39,7 @@ def serve_inbox(args: argparse.Namespace, stop: threading.Event | None = None) -
     auth = WebhookAuth(signing_secrets=tuple(s.encode() for s in secrets))
     with opened_core(args) as core:
         inbox = WebhookInbox(core, auth)
-        server = ThreadingHTTPServer((args.host, args.port), _handler(inbox))
+        server = ThreadingHTTPServer((args.host, args.port), inbox_handler(inbox))
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         print(f"webhook inbox listening on http://{args.host}:{server.server_port}", flush=True)
@@ -52,7 +52,7 @@ def serve_inbox(args: argparse.Namespace, stop: threading.Event | None = None) -
     return 0
 
 
-def _handler(inbox: WebhookInbox) -> type[BaseHTTPRequestHandler]:
+def inbox_handler(inbox: WebhookInbox) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
