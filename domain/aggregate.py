@@ -138,9 +138,6 @@ class Lifecycle(Generic[S]):
     def allowed(self, current: S) -> frozenset[S]:
         return self.moves.get(current, frozenset())
 
-    def is_final(self, status: S) -> bool:
-        return not self.allowed(status)
-
     def check(self, current: S, target: S, **details: Any) -> None:
         allowed = self.allowed(current)
         if target not in allowed:

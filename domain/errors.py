@@ -37,13 +37,6 @@ class PaycoreError(Exception):
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), self.message, self.details))
-
-
-def _rebuild(cls: type[PaycoreError], message: str, details: dict[str, Any]) -> Any:
-    return cls(message, **details)
-
 
 class InvalidArgument(PaycoreError):
     """An argument has the wrong type or shape; checked before anything is read or written."""

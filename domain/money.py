@@ -80,15 +80,12 @@ class Money(Immutable):
     ZERO: ClassVar[Money]
 
     @classmethod
-    def positive(cls, value: object, *, minimum: Money | None = None) -> Money:
-        """An amount that must be above zero (and at least ``minimum`` if given)."""
-        money = value if isinstance(value, Money) else cls(value)
+    def positive(cls, value: object) -> Money:
+        """An amount that must be above zero."""
+        money = cls.of(value)
         if money.amount == 0:
             msg = "the amount must be greater than zero"
             raise MoneySignError(msg, amount=str(money))
-        if minimum is not None and money < minimum:
-            msg = f"the amount {money} is below the minimum of {minimum}"
-            raise MoneySignError(msg, amount=str(money), minimum=str(minimum))
         return money
 
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -88,8 +88,3 @@ class Progress:
     def close(self) -> None:
         if self.shown:
             self.stream.write("\n")
-
-
-def records(items: Iterable[Any], fields: Sequence[str]) -> list[dict[str, Any]]:
-    """Rows of the named attributes of some objects."""
-    return [{name: getattr(item, name) for name in fields} for item in items]

@@ -77,15 +77,6 @@ def test_money_positive_refuses_zero() -> None:
     assert refusal.value.code == "MONEY_SIGN"
 
 
-def test_money_positive_refuses_an_amount_below_the_minimum() -> None:
-    minimum = Money("1.00")
-    assert Money.positive("1.00", minimum=minimum) == minimum
-    with pytest.raises(MoneySignError) as refusal:
-        Money.positive("0.99", minimum=minimum)
-    assert refusal.value.code == "MONEY_SIGN"
-    assert refusal.value.details == {"amount": "₹0.99", "minimum": "₹1.00"}
-
-
 def test_money_adds_exactly_in_paise() -> None:
     assert total(Money(v) for v in ("0.10", "0.20", "0.70")) == Money("1.00")
     assert total([]) == Money.ZERO
