@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from enkash_builders import HANG, READ_TIMEOUT, WebhookReceiver
 
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.sandbox import Sandbox, SandboxSettings, run_sandbox
+from tests.adapters.enkash.builders import HANG, READ_TIMEOUT, WebhookReceiver
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from enkash_builders import COMPANY
 
 from paycore.adapters.enkash import (
     AuthError,
@@ -25,6 +24,7 @@ from paycore.adapters.enkash import (
     crypto,
 )
 from paycore.adapters.enkash import models as m
+from tests.adapters.enkash.builders import COMPANY
 
 SECRET = "unit-client-secret"
 CONFIG = EnkashConfig(

@@ -5,7 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from enkash_builders import (
+
+from paycore.adapters.enkash import (
+    EnkashClient,
+    RemoteBusinessError,
+    RemoteDuplicateError,
+)
+from paycore.adapters.enkash import models as m
+from paycore.adapters.sandbox import Sandbox
+from tests.adapters.enkash.builders import (
     COMPANY,
     INVOICE_ID,
     PAYMENT_ID,
@@ -20,14 +28,6 @@ from enkash_builders import (
     purchase_order,
     version,
 )
-
-from paycore.adapters.enkash import (
-    EnkashClient,
-    RemoteBusinessError,
-    RemoteDuplicateError,
-)
-from paycore.adapters.enkash import models as m
-from paycore.adapters.sandbox import Sandbox
 
 
 def test_card_account_is_created_then_read_back(client: EnkashClient) -> None:

@@ -6,10 +6,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from enkash_builders import COMPANY, INVOICE_ID, invoice_confirmation
 
 from paycore.adapters.enkash import RequestValidationError
 from paycore.adapters.enkash import models as m
+from tests.adapters.enkash.builders import COMPANY, INVOICE_ID, invoice_confirmation
 
 CARD = {"companyId": COMPANY, "cardAccountId": "CA1", "enKashCardId": "K1"}
 

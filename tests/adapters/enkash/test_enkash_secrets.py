@@ -7,12 +7,12 @@ import re
 from decimal import Decimal
 
 import pytest
-from enkash_builders import card_ref, issue_card, open_account
 
 from paycore.adapters.enkash import EnkashClient, RemoteError, RequestValidationError
 from paycore.adapters.enkash import endpoints as ep
 from paycore.adapters.enkash import models as m
 from paycore.adapters.sandbox import Fault, Sandbox
+from tests.adapters.enkash.builders import card_ref, issue_card, open_account
 
 PIN = "4826"
 PAYMENT_OTP = "918273"

@@ -6,11 +6,11 @@ import threading
 
 import httpx
 import pytest
-from enkash_builders import COMPANY, open_account
 
 from paycore.adapters.enkash import AuthError, EnkashClient, RemoteRejectedError
 from paycore.adapters.enkash import models as m
 from paycore.adapters.sandbox import Sandbox
+from tests.adapters.enkash.builders import COMPANY, open_account
 
 
 def read_from_sixteen_threads_at_once(client: EnkashClient, query: m.CardAccountQuery) -> None:

@@ -5,13 +5,6 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from enkash_builders import (
-    INVOICE_ID,
-    invoice_confirmation,
-    issue_card,
-    load_request,
-    open_account,
-)
 
 from paycore.adapters.enkash import (
     EnkashClient,
@@ -28,6 +21,13 @@ from paycore.adapters.sandbox import (
     SandboxSettings,
     WebhookFault,
     run_sandbox,
+)
+from tests.adapters.enkash.builders import (
+    INVOICE_ID,
+    invoice_confirmation,
+    issue_card,
+    load_request,
+    open_account,
 )
 
 

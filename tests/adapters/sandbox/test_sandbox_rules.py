@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from enkash_builders import card_ref, issue_card, load_request, open_account
 
 from paycore.adapters.enkash import (
     EnkashClient,
@@ -13,6 +12,7 @@ from paycore.adapters.enkash import (
 )
 from paycore.adapters.enkash import models as m
 from paycore.adapters.sandbox import Sandbox
+from tests.adapters.enkash.builders import card_ref, issue_card, load_request, open_account
 
 
 def test_a_gift_card_is_never_loaded_after_issue(client: EnkashClient, sandbox: Sandbox) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import httpx
-from enkash_builders import issue_card, load_request, open_account
 
 from paycore.adapters.enkash import EnkashClient, EnkashConfig
 from paycore.adapters.sandbox import Sandbox
+from tests.adapters.enkash.builders import issue_card, load_request, open_account
 
 
 def test_ledger_is_readable_over_http(client: EnkashClient, sandbox: Sandbox) -> None:

@@ -5,13 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from enkash_builders import (
-    INVOICE_ID,
-    WebhookReceiver,
-    b2b_envelope,
-    invoice_confirmation,
-    purchase_order,
-)
 
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.enkash import models as m
@@ -25,6 +18,13 @@ from paycore.adapters.sandbox import (
     deliver,
     run_sandbox,
     sign,
+)
+from tests.adapters.enkash.builders import (
+    INVOICE_ID,
+    WebhookReceiver,
+    b2b_envelope,
+    invoice_confirmation,
+    purchase_order,
 )
 
 SIGNING_SECRET = b"webhook-signing-secret"

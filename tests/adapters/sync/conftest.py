@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sync_builders import core, sandbox_client
 
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.sandbox import Sandbox
+from tests.adapters.sync.builders import core, sandbox_client
 
 __all__ = ["core"]
 

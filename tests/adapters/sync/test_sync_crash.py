@@ -10,7 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import UUID
 
-from sync_builders import (
+from paycore.adapters.sandbox import FaultRates, SandboxSettings, run_sandbox
+from paycore.adapters.sync.calls import relayed_topics
+from paycore.adapters.sync.relay import OUTCOME_UNKNOWN
+from paycore.domain.core import PaymentsCore
+from tests.adapters.sync.builders import (
     OTP_KEY,
     accepted_invoice,
     profile,
@@ -21,11 +25,6 @@ from sync_builders import (
     submitted_payment,
     wait_until_ready,
 )
-
-from paycore.adapters.sandbox import FaultRates, SandboxSettings, run_sandbox
-from paycore.adapters.sync.calls import relayed_topics
-from paycore.adapters.sync.relay import OUTCOME_UNKNOWN
-from paycore.domain.core import PaymentsCore
 
 SEED = 20261124
 COMMANDS = 200

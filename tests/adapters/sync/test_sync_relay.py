@@ -9,15 +9,6 @@ import time
 from uuid import UUID
 
 import pytest
-from sync_builders import (
-    FAST,
-    accepted_invoice,
-    card_with_account,
-    profile,
-    relay,
-    sent_order,
-    submitted_payment,
-)
 
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.enkash import endpoints as ep
@@ -35,6 +26,15 @@ from paycore.adapters.sync.relay import NOT_READY, OUTCOME_UNKNOWN
 from paycore.domain.card_account import Channel, UsageControls
 from paycore.domain.core import CommandContext, PaymentsCore
 from paycore.domain.payment import PaymentStatus
+from tests.adapters.sync.builders import (
+    FAST,
+    accepted_invoice,
+    card_with_account,
+    profile,
+    relay,
+    sent_order,
+    submitted_payment,
+)
 
 
 def test_remote_ids_are_recorded_with_the_position(

@@ -7,7 +7,11 @@ import random
 from pathlib import Path
 
 import pytest
-from sync_builders import (
+
+from paycore.adapters.sandbox import Sandbox
+from paycore.adapters.sync.calls import relayed_topics
+from paycore.domain.core import PaymentsCore
+from tests.adapters.sync.builders import (
     OTP_KEY,
     READY,
     card_with_account,
@@ -17,10 +21,6 @@ from sync_builders import (
     wait_for_position,
     wait_until_ready,
 )
-
-from paycore.adapters.sandbox import Sandbox
-from paycore.adapters.sync.calls import relayed_topics
-from paycore.domain.core import PaymentsCore
 from tests.conftest import PostgresSchema
 
 

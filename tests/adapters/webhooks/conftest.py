@@ -7,15 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from webhook_builders import SECRET
 
 from paycore.adapters.webhooks import WebhookAuth, WebhookInbox
 from paycore.domain.core import PaymentsCore
+from tests.adapters.webhooks.builders import SECRET
 
 # the relay tests' builders (an accepted invoice, a submitted payment, a sent order)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "sync"))
 
-from sync_builders import core
+from tests.adapters.sync.builders import core
 
 __all__ = ["core"]
 

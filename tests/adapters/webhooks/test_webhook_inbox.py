@@ -10,18 +10,6 @@ import time
 from typing import Any
 
 import pytest
-from sync_builders import accepted_invoice, object_id, sent_order, submitted_payment
-from webhook_builders import (
-    INVOICE_CREATE,
-    INVOICE_STATUS,
-    PAYMENT_RESPONSE,
-    PO_CONFIRM,
-    invoice_cancelled,
-    invoice_created,
-    payment_response,
-    po_confirmation,
-    signed,
-)
 
 from paycore.adapters.webhooks import (
     MESSAGE_ID_HEADER,
@@ -35,6 +23,18 @@ from paycore.domain.idempotency import IdempotencyRecord
 from paycore.domain.invoice import InvoiceStatus
 from paycore.domain.payment import PaymentStatus
 from paycore.domain.purchase_order import PurchaseOrderStatus
+from tests.adapters.sync.builders import accepted_invoice, object_id, sent_order, submitted_payment
+from tests.adapters.webhooks.builders import (
+    INVOICE_CREATE,
+    INVOICE_STATUS,
+    PAYMENT_RESPONSE,
+    PO_CONFIRM,
+    invoice_cancelled,
+    invoice_created,
+    payment_response,
+    po_confirmation,
+    signed,
+)
 
 
 def stored(core: PaymentsCore) -> int:

@@ -9,12 +9,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from sync_builders import accepted_invoice, relay, sandbox_client, sent_order
-from webhook_builders import SECRET
 
 from paycore.adapters.sandbox import SandboxSettings, WebhookTarget, run_sandbox
 from paycore.adapters.webhooks import WebhookInbox
 from paycore.domain.core import PaymentsCore
+from tests.adapters.sync.builders import accepted_invoice, relay, sandbox_client, sent_order
+from tests.adapters.webhooks.builders import SECRET
 
 
 class InboxServer:

@@ -9,8 +9,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from sync_builders import accepted_invoice, object_id, sent_order, submitted_payment
-from webhook_builders import (
+from paycore.adapters.webhooks import WebhookAuth, WebhookInbox
+from paycore.domain.core import PaymentsCore
+from tests.adapters.sync.builders import accepted_invoice, object_id, sent_order, submitted_payment
+from tests.adapters.webhooks.builders import (
     INVOICE_CREATE,
     INVOICE_STATUS,
     PAYMENT_RESPONSE,
@@ -22,9 +24,6 @@ from webhook_builders import (
     po_confirmation,
     signed,
 )
-
-from paycore.adapters.webhooks import WebhookAuth, WebhookInbox
-from paycore.domain.core import PaymentsCore
 
 SEED = 4242
 INVOICES, ORDERS, PAYMENTS = 500, 150, 50
