@@ -121,6 +121,18 @@ class PaycoreAggregate(Aggregate):
         return super()._create(event_class, **_audit_fields(), **kwargs)
 
 
+def upcast_adding(**fields: str | int) -> staticmethod[[dict[str, Any]], None]:
+    """The ``upcast_vN_vN+1`` of an event class that gained ``fields``, for events
+    stored before it did: each of them had these values (the one status such an event
+    always moves to, say)."""
+    values = {name: str(v) if isinstance(v, str) else v for name, v in fields.items()}
+
+    def upcast(state: dict[str, Any]) -> None:
+        state.update(values)
+
+    return staticmethod(upcast)
+
+
 S = TypeVar("S", bound=StrEnum)
 
 

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import attrs
 from eventsourcing.domain import event
 
-from paycore.domain.aggregate import Lifecycle, PaycoreAggregate, table
+from paycore.domain.aggregate import Lifecycle, PaycoreAggregate, table, upcast_adding
 from paycore.domain.errors import (
     AccountTypeError,
     BalanceCapExceeded,
@@ -216,7 +216,15 @@ class CardAccount(PaycoreAggregate):
 
     OBJECT_KIND: ClassVar[str] = "card account"
 
-    @event("Opened", topic="paycore.CardAccount.Opened")
+    class Opened(Created):
+        TOPIC = "paycore.CardAccount.Opened"
+        company_id: str
+        company_name: str
+        account_title: str
+        account_type: str
+        balance_cap: Money
+
+    @event(Opened)
     def __init__(
         self,
         company_id: str,
@@ -269,11 +277,27 @@ class CardAccount(PaycoreAggregate):
             )
             raise LoadBelowMinimum(msg, amount=str(initial_load), minimum=str(MINIMUM_LOAD))
         self._check_cap(initial_load)
-        self._card_issued(card_id=card_id, kind=kind, form=form, initial_load=initial_load)
+        self._card_issued(
+            card_id=card_id, kind=kind, form=form, initial_load=initial_load, block_code=AP
+        )
 
-    @event("CardIssued", topic="paycore.CardAccount.CardIssued")
-    def _card_issued(self, card_id: str, kind: str, form: str, initial_load: Money) -> None:
-        self.cards[card_id] = Card(card_id, kind, form, balance=initial_load)
+    class CardIssued(Event):
+        """A new card is in activation (AP)."""
+
+        TOPIC = "paycore.CardAccount.CardIssued"
+        class_version = 2
+        card_id: str
+        kind: str
+        form: str
+        initial_load: Money
+        block_code: str
+        upcast_v1_v2 = upcast_adding(block_code=AP)
+
+    @event(CardIssued)
+    def _card_issued(
+        self, card_id: str, kind: str, form: str, initial_load: Money, block_code: str
+    ) -> None:
+        self.cards[card_id] = Card(card_id, kind, form, block_code, balance=initial_load)
 
     def activate_card(self, card_id: str, *, kyc_completed: bool, terms_accepted: bool) -> None:
         """A card is usable only once minimum KYC is met and the latest T&C accepted."""
@@ -298,11 +322,20 @@ class CardAccount(PaycoreAggregate):
                 attempted=str(UL),
                 allowed=sorted(str(s) for s in CARD_LIFECYCLE.allowed(card.block_code)),
             )
-        self._card_activated(card_id=card_id)
+        self._card_activated(card_id=card_id, block_code=UL)
 
-    @event("CardActivated", topic="paycore.CardAccount.CardActivated")
-    def _card_activated(self, card_id: str) -> None:
-        self._replace_card_state(card_id, block_code=UL, activated=True)
+    class CardActivated(Event):
+        """An activated card is unlocked (UL)."""
+
+        TOPIC = "paycore.CardAccount.CardActivated"
+        class_version = 2
+        card_id: str
+        block_code: str
+        upcast_v1_v2 = upcast_adding(block_code=UL)
+
+    @event(CardActivated)
+    def _card_activated(self, card_id: str, block_code: str) -> None:
+        self._replace_card_state(card_id, block_code=BlockCode(block_code), activated=True)
 
     # Money in and out.
 
@@ -320,7 +353,13 @@ class CardAccount(PaycoreAggregate):
         self._check_cap(card.balance + amount, card_id=card_id)
         self._card_loaded(card_id=card_id, amount=amount, reference=reference)
 
-    @event("CardLoaded", topic="paycore.CardAccount.CardLoaded")
+    class CardLoaded(Event):
+        TOPIC = "paycore.CardAccount.CardLoaded"
+        card_id: str
+        amount: Money
+        reference: str
+
+    @event(CardLoaded)
     def _card_loaded(self, card_id: str, amount: Money, reference: str) -> None:
         card = self.cards[card_id]
         self._replace_card_state(card_id, balance=card.balance + amount)
@@ -374,7 +413,15 @@ class CardAccount(PaycoreAggregate):
             occurred_at=occurred_at,
         )
 
-    @event("CardSpent", topic="paycore.CardAccount.CardSpent")
+    class CardSpent(Event):
+        TOPIC = "paycore.CardAccount.CardSpent"
+        card_id: str
+        amount: Money
+        channel: str
+        transaction_id: str
+        occurred_at: datetime
+
+    @event(CardSpent)
     def _card_spent(
         self,
         card_id: str,
@@ -408,7 +455,12 @@ class CardAccount(PaycoreAggregate):
                 raise CardBlocked(msg, card_id=card_id)
         self._usage_controls_set(card_ids=sorted(card_ids), controls=controls)
 
-    @event("UsageControlsSet", topic="paycore.CardAccount.UsageControlsSet")
+    class UsageControlsSet(Event):
+        TOPIC = "paycore.CardAccount.UsageControlsSet"
+        card_ids: list[str]
+        controls: UsageControls
+
+    @event(UsageControlsSet)
     def _usage_controls_set(self, card_ids: list[str], controls: UsageControls) -> None:
         for card_id in card_ids:
             self._replace_card_state(card_id, controls=controls)
@@ -422,7 +474,12 @@ class CardAccount(PaycoreAggregate):
             raise CardBlocked(msg, card_id=card_id)
         self._pin_set(card_id=card_id, at=at)
 
-    @event("PinSet", topic="paycore.CardAccount.PinSet")
+    class PinSet(Event):
+        TOPIC = "paycore.CardAccount.PinSet"
+        card_id: str
+        at: datetime
+
+    @event(PinSet)
     def _pin_set(self, card_id: str, at: datetime) -> None:
         self._replace_card_state(card_id, pin_set_at=at)
 
@@ -432,7 +489,12 @@ class CardAccount(PaycoreAggregate):
             raise CardBlocked(msg, card_id=card_id)
         self._card_otp_issued(card_id=card_id, challenge=challenge)
 
-    @event("CardOtpIssued", topic="paycore.CardAccount.CardOtpIssued")
+    class CardOtpIssued(Event):
+        TOPIC = "paycore.CardAccount.CardOtpIssued"
+        card_id: str
+        challenge: OtpChallenge
+
+    @event(CardOtpIssued)
     def _card_otp_issued(self, card_id: str, challenge: OtpChallenge) -> None:
         self._replace_card_state(card_id, otp=challenge)
 
@@ -443,14 +505,23 @@ class CardAccount(PaycoreAggregate):
         self._card_otp_verified(card_id=card_id, reference=challenge.reference)
         return challenge.purpose
 
-    @event("CardOtpRejected", topic="paycore.CardAccount.CardOtpRejected")
+    class CardOtpRejected(Event):
+        TOPIC = "paycore.CardAccount.CardOtpRejected"
+        card_id: str
+
+    @event(CardOtpRejected)
     def _card_otp_rejected(self, card_id: str) -> None:
         otp = self.cards[card_id].otp
         assert otp is not None
         failed = attrs.evolve(otp, failed_attempts=otp.failed_attempts + 1)
         self._replace_card_state(card_id, otp=failed)
 
-    @event("CardOtpVerified", topic="paycore.CardAccount.CardOtpVerified")
+    class CardOtpVerified(Event):
+        TOPIC = "paycore.CardAccount.CardOtpVerified"
+        card_id: str
+        reference: str
+
+    @event(CardOtpVerified)
     def _card_otp_verified(self, card_id: str, reference: str) -> None:
         self._replace_card_state(card_id, otp=None)
 
@@ -466,7 +537,13 @@ class CardAccount(PaycoreAggregate):
         CARD_LIFECYCLE.check(card.block_code, block_code, card_id=card_id)
         self._block_code_changed(card_id=card_id, block_code=block_code, reason=reason)
 
-    @event("BlockCodeChanged", topic="paycore.CardAccount.BlockCodeChanged")
+    class BlockCodeChanged(Event):
+        TOPIC = "paycore.CardAccount.BlockCodeChanged"
+        card_id: str
+        block_code: str
+        reason: str
+
+    @event(BlockCodeChanged)
     def _block_code_changed(self, card_id: str, block_code: str, reason: str) -> None:
         self._replace_card_state(card_id, block_code=BlockCode(block_code), otp=None)
 
@@ -477,15 +554,26 @@ class CardAccount(PaycoreAggregate):
         if new_card_id in self.cards:
             msg = f"card {new_card_id} is already on this account"
             raise InvalidArgument(msg, card_id=new_card_id)
-        self._card_replaced(card_id=card_id, new_card_id=new_card_id)
+        self._card_replaced(card_id=card_id, new_card_id=new_card_id, block_code=BL)
 
-    @event("CardReplaced", topic="paycore.CardAccount.CardReplaced")
-    def _card_replaced(self, card_id: str, new_card_id: str) -> None:
+    class CardReplaced(Event):
+        """The replaced card is blocked (BL); the new one's code follows from the old
+        card's activation (:func:`replacement_block_code`)."""
+
+        TOPIC = "paycore.CardAccount.CardReplaced"
+        class_version = 2
+        card_id: str
+        new_card_id: str
+        block_code: str
+        upcast_v1_v2 = upcast_adding(block_code=BL)
+
+    @event(CardReplaced)
+    def _card_replaced(self, card_id: str, new_card_id: str, block_code: str) -> None:
         old = self.cards[card_id]
         self.cards[new_card_id] = attrs.evolve(
             old,
             card_id=new_card_id,
-            block_code=UL if old.activated else AP,
+            block_code=replacement_block_code(activated=old.activated),
             window=SpendWindow(),
             otp=None,
             remote_id=None,
@@ -493,7 +581,11 @@ class CardAccount(PaycoreAggregate):
             pin_set_at=None,
         )
         self._replace_card_state(
-            card_id, block_code=BL, balance=Money.ZERO, otp=None, replaced_by=new_card_id
+            card_id,
+            block_code=BlockCode(block_code),
+            balance=Money.ZERO,
+            otp=None,
+            replaced_by=new_card_id,
         )
 
     # Platform identifiers, recorded by the sync relay.
@@ -501,7 +593,11 @@ class CardAccount(PaycoreAggregate):
     def register_remote_account(self, remote_id: str) -> None:
         self._remote_account_registered(remote_id=remote_id)
 
-    @event("RemoteAccountRegistered", topic="paycore.CardAccount.RemoteAccountRegistered")
+    class RemoteAccountRegistered(Event):
+        TOPIC = "paycore.CardAccount.RemoteAccountRegistered"
+        remote_id: str
+
+    @event(RemoteAccountRegistered)
     def _remote_account_registered(self, remote_id: str) -> None:
         self.remote_id = remote_id
 
@@ -514,12 +610,24 @@ class CardAccount(PaycoreAggregate):
             card_id=card_id, remote_id=remote_id, masked_number=masked_number
         )
 
-    @event("RemoteCardRegistered", topic="paycore.CardAccount.RemoteCardRegistered")
+    class RemoteCardRegistered(Event):
+        TOPIC = "paycore.CardAccount.RemoteCardRegistered"
+        card_id: str
+        remote_id: str
+        masked_number: str
+
+    @event(RemoteCardRegistered)
     def _remote_card_registered(self, card_id: str, remote_id: str, masked_number: str) -> None:
         self._replace_card_state(card_id, remote_id=remote_id, masked_number=masked_number)
 
     def _replace_card_state(self, card_id: str, **changes: Any) -> None:
         self.cards[card_id] = attrs.evolve(self.cards[card_id], **changes)
+
+
+def replacement_block_code(*, activated: bool) -> BlockCode:
+    """A replacement card is usable at once (UL) if the card it replaces was activated,
+    else it starts in activation (AP)."""
+    return UL if activated else AP
 
 
 def _check_limit(name: str, value: Money | int, limit: Money | int | None) -> None:

@@ -39,7 +39,17 @@ class IdempotencyRecord(PaycoreAggregate):
     def create_id(key: str) -> UUID:
         return id_from("idempotency", key)
 
-    @event("Recorded", topic="paycore.IdempotencyRecord.Recorded")
+    class Recorded(Created):
+        TOPIC = "paycore.IdempotencyRecord.Recorded"
+        key: str
+        command: str
+        fingerprint: str
+        result: Any
+        error_code: str | None
+        error_message: str | None
+        error_details: dict[str, Any] | None
+
+    @event(Recorded)
     def __init__(
         self,
         key: str,

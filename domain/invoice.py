@@ -7,6 +7,7 @@ Outstanding = total + confirmed debit notes - confirmed credit notes - settled p
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
@@ -20,6 +21,7 @@ from paycore.domain.aggregate import (
     PaycoreAggregate,
     VersionedObject,
     table,
+    upcast_adding,
 )
 from paycore.domain.b2b import DOCUMENT_NUMBER, check_format, id_from
 from paycore.domain.errors import (
@@ -88,6 +90,19 @@ class CdNote(Immutable):
     confirmed: bool = False
 
 
+def confirmed_total(notes: Iterable[CdNote], note_type: NoteType) -> Money:
+    """The sum of the confirmed notes of one type: a note counts only once confirmed."""
+    return total(n.amount for n in notes if n.confirmed and n.note_type is note_type)
+
+
+def outstanding_of(
+    total: Money, debit_notes: Money, credit_notes: Money, settled: Money, reserved: Money
+) -> Money:
+    """What is still to pay on an invoice: total + confirmed debit notes - confirmed
+    credit notes - settled payments - payments in flight. Money never goes below zero."""
+    return total + debit_notes - credit_notes - settled - reserved
+
+
 class Invoice(PaycoreAggregate, VersionedObject):
     TOPIC = "paycore.Invoice"
 
@@ -111,7 +126,25 @@ class Invoice(PaycoreAggregate, VersionedObject):
     def check_number(number: object) -> str:
         return check_format(number, DOCUMENT_NUMBER, InvoiceNumberFormat, "supplier invoice number")
 
-    @event("Received", topic="paycore.Invoice.Received")
+    class Received(Created):
+        """An invoice from the platform; every invoice starts CREATED."""
+
+        TOPIC = "paycore.Invoice.Received"
+        class_version = 2
+        object_id: str
+        supplier_invoice_number: str
+        total: Money
+        allows_partial: bool
+        buyer_b2b_id: str
+        supplier_b2b_id: str
+        object_version: int
+        status: str = InvoiceStatus.CREATED
+        upcast_v1_v2 = upcast_adding(status=_I.CREATED)
+
+        def apply(self, invoice: Invoice) -> None:
+            invoice.status = InvoiceStatus(self.status)
+
+    @event(Received)
     def __init__(
         self,
         object_id: str,
@@ -129,7 +162,8 @@ class Invoice(PaycoreAggregate, VersionedObject):
         self.buyer_b2b_id = buyer_b2b_id
         self.supplier_b2b_id = supplier_b2b_id
         self.object_version = object_version
-        self.status = InvoiceStatus.CREATED
+        #: Set from the event by :meth:`Received.apply`.
+        self.status: InvoiceStatus
         self.settled = Money.ZERO
         self.reservations: dict[str, Money] = {}
         self.notes: dict[str, CdNote] = {}
@@ -137,9 +171,7 @@ class Invoice(PaycoreAggregate, VersionedObject):
     # Amounts.
 
     def _confirmed_notes(self, note_type: NoteType) -> Money:
-        return total(
-            n.amount for n in self.notes.values() if n.confirmed and n.note_type is note_type
-        )
+        return confirmed_total(self.notes.values(), note_type)
 
     @property
     def owed(self) -> Money:
@@ -156,7 +188,13 @@ class Invoice(PaycoreAggregate, VersionedObject):
 
     @property
     def outstanding(self) -> Money:
-        return self.owed - self.settled - self.reserved
+        return outstanding_of(
+            self.total,
+            self._confirmed_notes(NoteType.DEBIT),
+            self._confirmed_notes(NoteType.CREDIT),
+            self.settled,
+            self.reserved,
+        )
 
     @property
     def is_payable(self) -> bool:
@@ -170,7 +208,13 @@ class Invoice(PaycoreAggregate, VersionedObject):
         INVOICE_LIFECYCLE.check(self.status, status, invoice=self.object_id)
         self._responded(status=status, remarks=remarks, object_version=object_version)
 
-    @event("Responded", topic="paycore.Invoice.Responded")
+    class Responded(Event):
+        TOPIC = "paycore.Invoice.Responded"
+        status: str
+        remarks: str
+        object_version: int
+
+    @event(Responded)
     def _responded(self, status: str, remarks: str, object_version: int) -> None:
         self.status = InvoiceStatus(status)
         self.object_version = object_version
@@ -197,21 +241,33 @@ class Invoice(PaycoreAggregate, VersionedObject):
             total=total,
             allows_partial=allows_partial,
             object_version=object_version,
+            status=_I.CREATED,
         )
 
-    @event("Edited", topic="paycore.Invoice.Edited")
+    class Edited(Event):
+        TOPIC = "paycore.Invoice.Edited"
+        class_version = 2
+        supplier_invoice_number: str
+        total: Money
+        allows_partial: bool
+        object_version: int
+        status: str
+        upcast_v1_v2 = upcast_adding(status=_I.CREATED)
+
+    @event(Edited)
     def _edited(
         self,
         supplier_invoice_number: str,
         total: Money,
         allows_partial: bool,
         object_version: int,
+        status: str,
     ) -> None:
         self.supplier_invoice_number = supplier_invoice_number
         self.total = total
         self.allows_partial = allows_partial
         self.object_version = object_version
-        self.status = InvoiceStatus.CREATED
+        self.status = InvoiceStatus(status)
 
     def cancel(self, remarks: str, version: ObjectVersion | None) -> None:
         """The supplier may cancel before any payment is made or in flight."""
@@ -223,11 +279,19 @@ class Invoice(PaycoreAggregate, VersionedObject):
                 f"flight ({self.reserved}); it can no longer be cancelled"
             )
             raise InvoiceHasPayments(msg, invoice=self.object_id)
-        self._cancelled(remarks=remarks, object_version=object_version)
+        self._cancelled(remarks=remarks, object_version=object_version, status=_I.CANCELLED)
 
-    @event("Cancelled", topic="paycore.Invoice.Cancelled")
-    def _cancelled(self, remarks: str, object_version: int) -> None:
-        self.status = InvoiceStatus.CANCELLED
+    class Cancelled(Event):
+        TOPIC = "paycore.Invoice.Cancelled"
+        class_version = 2
+        remarks: str
+        object_version: int
+        status: str
+        upcast_v1_v2 = upcast_adding(status=_I.CANCELLED)
+
+    @event(Cancelled)
+    def _cancelled(self, remarks: str, object_version: int, status: str) -> None:
+        self.status = InvoiceStatus(status)
         self.object_version = object_version
 
     # Payments.
@@ -256,7 +320,12 @@ class Invoice(PaycoreAggregate, VersionedObject):
             )
         self._reserved(payment_id=str(payment_id), amount=amount)
 
-    @event("PaymentReserved", topic="paycore.Invoice.PaymentReserved")
+    class PaymentReserved(Event):
+        TOPIC = "paycore.Invoice.PaymentReserved"
+        payment_id: str
+        amount: Money
+
+    @event(PaymentReserved)
     def _reserved(self, payment_id: str, amount: Money) -> None:
         self.reservations[payment_id] = amount
 
@@ -264,7 +333,11 @@ class Invoice(PaycoreAggregate, VersionedObject):
         if str(payment_id) in self.reservations:
             self._released(payment_id=str(payment_id))
 
-    @event("ReservationReleased", topic="paycore.Invoice.ReservationReleased")
+    class ReservationReleased(Event):
+        TOPIC = "paycore.Invoice.ReservationReleased"
+        payment_id: str
+
+    @event(ReservationReleased)
     def _released(self, payment_id: str) -> None:
         del self.reservations[payment_id]
 
@@ -278,7 +351,12 @@ class Invoice(PaycoreAggregate, VersionedObject):
         INVOICE_LIFECYCLE.check(self.status, status, invoice=self.object_id)
         self._settled(payment_id=str(payment_id), status=status)
 
-    @event("PaymentSettled", topic="paycore.Invoice.PaymentSettled")
+    class PaymentSettled(Event):
+        TOPIC = "paycore.Invoice.PaymentSettled"
+        payment_id: str
+        status: str
+
+    @event(PaymentSettled)
     def _settled(self, payment_id: str, status: str) -> None:
         self.settled += self.reservations.pop(payment_id)
         self.status = InvoiceStatus(status)
@@ -297,7 +375,13 @@ class Invoice(PaycoreAggregate, VersionedObject):
             raise CdNoteError(msg, note_id=note_id)
         self._note_received(note_id=note_id, note_type=note_type, amount=amount)
 
-    @event("CdNoteReceived", topic="paycore.Invoice.CdNoteReceived")
+    class CdNoteReceived(Event):
+        TOPIC = "paycore.Invoice.CdNoteReceived"
+        note_id: str
+        note_type: str
+        amount: Money
+
+    @event(CdNoteReceived)
     def _note_received(self, note_id: str, note_type: str, amount: Money) -> None:
         self.notes[note_id] = CdNote(note_type, amount)
 
@@ -325,7 +409,12 @@ class Invoice(PaycoreAggregate, VersionedObject):
         status = _I.PAID if fully_paid else self.status
         self._note_confirmed(note_id=note_id, status=status)
 
-    @event("CdNoteConfirmed", topic="paycore.Invoice.CdNoteConfirmed")
+    class CdNoteConfirmed(Event):
+        TOPIC = "paycore.Invoice.CdNoteConfirmed"
+        note_id: str
+        status: str
+
+    @event(CdNoteConfirmed)
     def _note_confirmed(self, note_id: str, status: str) -> None:
         self.notes[note_id] = attrs.evolve(self.notes[note_id], confirmed=True)
         self.status = InvoiceStatus(status)

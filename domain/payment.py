@@ -17,7 +17,7 @@ from uuid import UUID
 import attrs
 from eventsourcing.domain import event
 
-from paycore.domain.aggregate import Lifecycle, PaycoreAggregate, table
+from paycore.domain.aggregate import Lifecycle, PaycoreAggregate, table, upcast_adding
 from paycore.domain.errors import (
     PartialPaymentAmount,
     PartialPaymentNotAllowed,
@@ -69,6 +69,11 @@ PAYMENT_LIFECYCLE = Lifecycle(
 )
 #: While in these statuses the payment's amount is reserved on its invoices.
 HOLDS_RESERVATION = frozenset({_P.AUTHORISED, _P.SUBMITTED})
+
+
+def payment_object_id(payment_id: UUID) -> str:
+    """A payment's B2B objectId (``PMT`` + 32 alphanumerics), its client reference."""
+    return f"PMT{payment_id.hex}"
 
 
 def check_payment_type(payment_type: str) -> PaymentType:
@@ -128,7 +133,22 @@ class Payment(PaycoreAggregate):
             remarks=remarks,
         )
 
-    @event("Initiated", topic="paycore.Payment.Initiated")
+    class Initiated(Created):
+        """A payment request; every payment starts INITIATED."""
+
+        TOPIC = "paycore.Payment.Initiated"
+        class_version = 2
+        payment_type: str
+        allocations: dict[str, Money]
+        partial: bool
+        remarks: str
+        status: str = PaymentStatus.INITIATED
+        upcast_v1_v2 = upcast_adding(status=_P.INITIATED)
+
+        def apply(self, payment: Payment) -> None:
+            payment.status = PaymentStatus(self.status)
+
+    @event(Initiated)
     def __init__(
         self,
         payment_type: str,
@@ -140,7 +160,8 @@ class Payment(PaycoreAggregate):
         self.allocations = allocations
         self.partial = partial
         self.remarks = remarks
-        self.status = PaymentStatus.INITIATED
+        #: Set from the event by :meth:`Initiated.apply`.
+        self.status: PaymentStatus
         self.otp: OtpChallenge | None = None
         self.reference: str | None = None
         self.utr: str | None = None
@@ -157,7 +178,7 @@ class Payment(PaycoreAggregate):
     @property
     def object_id(self) -> str:
         """The payment's B2B objectId (``PMT`` + 32 alphanumerics), its client reference."""
-        return f"PMT{self.id.hex}"
+        return payment_object_id(self.id)
 
     @property
     def holds_reservation(self) -> bool:
@@ -168,57 +189,95 @@ class Payment(PaycoreAggregate):
 
     def send_otp(self, challenge: OtpChallenge) -> None:
         self._move(_P.OTP_SENT)
-        self._otp_sent(challenge=challenge)
+        self._otp_sent(challenge=challenge, status=_P.OTP_SENT)
 
-    @event("OtpSent", topic="paycore.Payment.OtpSent")
-    def _otp_sent(self, challenge: OtpChallenge) -> None:
+    class OtpSent(Event):
+        TOPIC = "paycore.Payment.OtpSent"
+        class_version = 2
+        challenge: OtpChallenge
+        status: str
+        upcast_v1_v2 = upcast_adding(status=_P.OTP_SENT)
+
+    @event(OtpSent)
+    def _otp_sent(self, challenge: OtpChallenge, status: str) -> None:
         self.otp = challenge
-        self.status = PaymentStatus.OTP_SENT
+        self.status = PaymentStatus(status)
 
     def authorise(self, digest: str, now: datetime) -> None:
         self._move(_P.AUTHORISED)
         challenge = require_challenge(self.otp, f"payment {self.id}")
         challenge.check(digest, now, self._otp_rejected)
-        self._authorised(reference=challenge.reference)
+        self._authorised(reference=challenge.reference, status=_P.AUTHORISED)
 
-    @event("OtpRejected", topic="paycore.Payment.OtpRejected")
+    class OtpRejected(Event):
+        TOPIC = "paycore.Payment.OtpRejected"
+
+    @event(OtpRejected)
     def _otp_rejected(self) -> None:
         assert self.otp is not None
         self.otp = attrs.evolve(self.otp, failed_attempts=self.otp.failed_attempts + 1)
 
-    @event("Authorised", topic="paycore.Payment.Authorised")
-    def _authorised(self, reference: str) -> None:
+    class Authorised(Event):
+        TOPIC = "paycore.Payment.Authorised"
+        class_version = 2
+        reference: str
+        status: str
+        upcast_v1_v2 = upcast_adding(status=_P.AUTHORISED)
+
+    @event(Authorised)
+    def _authorised(self, reference: str, status: str) -> None:
         self.otp = None
-        self.status = PaymentStatus.AUTHORISED
+        self.status = PaymentStatus(status)
 
     def submit(self) -> None:
         """Sent to the platform under its objectId, so a repeat is recognised there."""
         self._move(_P.SUBMITTED)
-        self._submitted(reference=self.object_id)
+        self._submitted(reference=self.object_id, status=_P.SUBMITTED)
 
-    @event("Submitted", topic="paycore.Payment.Submitted")
-    def _submitted(self, reference: str) -> None:
+    class Submitted(Event):
+        TOPIC = "paycore.Payment.Submitted"
+        class_version = 2
+        reference: str
+        status: str
+        upcast_v1_v2 = upcast_adding(status=_P.SUBMITTED)
+
+    @event(Submitted)
+    def _submitted(self, reference: str, status: str) -> None:
         self.reference = reference
-        self.status = PaymentStatus.SUBMITTED
+        self.status = PaymentStatus(status)
 
     def succeed(self, utr: str) -> None:
         self._move(_P.SUCCEEDED)
-        self._succeeded(utr=utr)
+        self._succeeded(utr=utr, status=_P.SUCCEEDED)
 
-    @event("Succeeded", topic="paycore.Payment.Succeeded")
-    def _succeeded(self, utr: str) -> None:
+    class Succeeded(Event):
+        TOPIC = "paycore.Payment.Succeeded"
+        class_version = 2
+        utr: str
+        status: str
+        upcast_v1_v2 = upcast_adding(status=_P.SUCCEEDED)
+
+    @event(Succeeded)
+    def _succeeded(self, utr: str, status: str) -> None:
         self.utr = utr
-        self.status = PaymentStatus.SUCCEEDED
+        self.status = PaymentStatus(status)
 
     def fail(self, reason: str) -> None:
         self._move(_P.FAILED)
-        self._failed(reason=reason)
+        self._failed(reason=reason, status=_P.FAILED)
 
-    @event("Failed", topic="paycore.Payment.Failed")
-    def _failed(self, reason: str) -> None:
+    class Failed(Event):
+        TOPIC = "paycore.Payment.Failed"
+        class_version = 2
+        reason: str
+        status: str
+        upcast_v1_v2 = upcast_adding(status=_P.FAILED)
+
+    @event(Failed)
+    def _failed(self, reason: str, status: str) -> None:
         self.failure_reason = reason
         self.otp = None
-        self.status = PaymentStatus.FAILED
+        self.status = PaymentStatus(status)
 
 
 def _partial_amount(invoices: Sequence[Invoice], amount: Money) -> Money:

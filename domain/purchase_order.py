@@ -20,6 +20,7 @@ from paycore.domain.aggregate import (
     PaycoreAggregate,
     VersionedObject,
     table,
+    upcast_adding,
 )
 from paycore.domain.b2b import DOCUMENT_NUMBER, check_format, id_from
 from paycore.domain.errors import (
@@ -99,7 +100,26 @@ class PurchaseOrder(PaycoreAggregate, VersionedObject):
     def check_number(number: object) -> str:
         return check_format(number, DOCUMENT_NUMBER, InvalidArgument, "buyer PO number")
 
-    @event("Drafted", topic="paycore.PurchaseOrder.Drafted")
+    class Drafted(Created):
+        """A buyer's order; every order starts a DRAFT at objectVersion 1."""
+
+        TOPIC = "paycore.PurchaseOrder.Drafted"
+        class_version = 2
+        object_id: str
+        buyer_po_number: str
+        subject: str
+        total: Money
+        buyer_b2b_id: str
+        supplier_b2b_id: str
+        status: str = PurchaseOrderStatus.DRAFT
+        object_version: int = 1
+        upcast_v1_v2 = upcast_adding(status=_O.DRAFT, object_version=1)
+
+        def apply(self, order: PurchaseOrder) -> None:
+            order.status = PurchaseOrderStatus(self.status)
+            order.object_version = self.object_version
+
+    @event(Drafted)
     def __init__(
         self,
         object_id: str,
@@ -115,8 +135,8 @@ class PurchaseOrder(PaycoreAggregate, VersionedObject):
         self.total = total
         self.buyer_b2b_id = buyer_b2b_id
         self.supplier_b2b_id = supplier_b2b_id
-        self.object_version = 1
-        self.status = PurchaseOrderStatus.DRAFT
+        #: Set from the event by :meth:`Drafted.apply`.
+        self.status: PurchaseOrderStatus
         self.fulfilled = Money.ZERO
 
     @property
@@ -151,7 +171,14 @@ class PurchaseOrder(PaycoreAggregate, VersionedObject):
             )
         self._edited(subject=subject, total=total, status=after, object_version=object_version)
 
-    @event("Edited", topic="paycore.PurchaseOrder.Edited")
+    class Edited(Event):
+        TOPIC = "paycore.PurchaseOrder.Edited"
+        subject: str
+        total: Money
+        status: str
+        object_version: int
+
+    @event(Edited)
     def _edited(self, subject: str, total: Money, status: str, object_version: int) -> None:
         self.subject = subject
         self.total = total
@@ -169,7 +196,13 @@ class PurchaseOrder(PaycoreAggregate, VersionedObject):
     def close(self, version: ObjectVersion | None) -> None:
         self._change_status(_O.CLOSED, "", version)
 
-    @event("StatusChanged", topic="paycore.PurchaseOrder.StatusChanged")
+    class StatusChanged(Event):
+        TOPIC = "paycore.PurchaseOrder.StatusChanged"
+        status: str
+        remarks: str
+        object_version: int
+
+    @event(StatusChanged)
     def _status_changed(self, status: str, remarks: str, object_version: int) -> None:
         self.status = PurchaseOrderStatus(status)
         self.object_version = object_version
@@ -191,7 +224,12 @@ class PurchaseOrder(PaycoreAggregate, VersionedObject):
             )
         self._fulfilment_recorded(value=value, status=status)
 
-    @event("FulfilmentRecorded", topic="paycore.PurchaseOrder.FulfilmentRecorded")
+    class FulfilmentRecorded(Event):
+        TOPIC = "paycore.PurchaseOrder.FulfilmentRecorded"
+        value: Money
+        status: str
+
+    @event(FulfilmentRecorded)
     def _fulfilment_recorded(self, value: Money, status: str) -> None:
         self.fulfilled += value
         self.status = PurchaseOrderStatus(status)

@@ -43,7 +43,7 @@ def test_the_events_of_one_aggregate_come_in_version_order_with_their_metadata(
     assert {e.aggregate_type for e in events} == {"Payment"}
     assert events[-1].actor == "sync-relay"
     assert events[-1].source == "sync"
-    assert events[-1].fields == {"utr": "UTR-1"}
+    assert events[-1].fields == {"utr": "UTR-1", "status": "SUCCEEDED"}
     assert events[0].fields["allocations"] == {str(scenario.invoice_id): "300.00"}
 
 
