@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from paycore.adapters.cli.context import opened_projector, secret_bytes
-from paycore.adapters.cli.main import COMMAND_GROUPS
+from paycore.adapters.cli.context import opened_projector
 from paycore.adapters.cli.output import emit
 from paycore.domain.errors import InvalidArgument
 from paycore.projections import AuditTrail, Digest
@@ -83,6 +83,18 @@ def _moment(text: str) -> datetime:
     return moment
 
 
+def _key(value: str | None) -> bytes:
+    """The HMAC key given with ``--key`` or in ``KEY_VARIABLE`` (hex if it reads as hex)."""
+    text = value or os.environ.get(KEY_VARIABLE, "")
+    if not text:
+        msg = f"give a key with --key or set {KEY_VARIABLE}"
+        raise ValueError(msg)
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        return text.encode()
+
+
 def _rows(events: list[Any], as_json: bool) -> list[dict[str, Any]]:
     rows = [dataclasses.asdict(e) for e in events]
     return rows if as_json else [{c: r[c] for c in EVENT_COLUMNS} for r in rows]
@@ -128,7 +140,7 @@ def show_as_of(args: argparse.Namespace) -> int:
 def export_digest(args: argparse.Namespace) -> int:
     with opened_projector(args) as (core, projector):
         projector.update()
-        digest = AuditTrail(core, projector.store).digest(secret_bytes(args.key, KEY_VARIABLE))
+        digest = AuditTrail(core, projector.store).digest(_key(args.key))
         text = json.dumps(digest.to_json(), indent=2)
         if args.out:
             args.out.write_text(text + "\n")
@@ -142,7 +154,7 @@ def verify_chain(args: argparse.Namespace) -> int:
     digest = key = None
     if args.digest:
         digest = Digest.from_json(json.loads(args.digest.read_text()))
-        key = secret_bytes(args.key, KEY_VARIABLE)
+        key = _key(args.key)
     with opened_projector(args) as (core, projector):
         # Extending the chain never rewrites a link, so new events are chained first.
         projector.update()
@@ -151,6 +163,3 @@ def verify_chain(args: argparse.Namespace) -> int:
     if not result.ok:
         return 1
     return 0
-
-
-COMMAND_GROUPS.append(add_commands)

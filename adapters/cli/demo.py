@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import argparse
 import secrets
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from paycore.adapters.cli.main import COMMAND_GROUPS, database_url
 from paycore.adapters.cli.output import table
 from paycore.adapters.cli.views import rendered
-from paycore.adapters.cli.webhooks import inbox_handler
+from paycore.adapters.cli.webhooks import serving
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.enkash import models as m
 from paycore.adapters.sandbox import SandboxSettings, WebhookTarget, deliver, run_sandbox
@@ -54,7 +51,7 @@ def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    url = database_url(args)
+    url: str = args.db
     if args.fresh and url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
@@ -90,23 +87,16 @@ def _platform(
     holder: dict[str, WebhookInbox] = {}
 
     class Deferred:
-        def handle(self, path: str, headers: Any, body: bytes) -> tuple[int, bytes]:
+        def handle(self, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
             return holder["inbox"].handle(path, headers, body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), inbox_handler(Deferred()))  # type: ignore[arg-type]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    inbox_url = f"http://127.0.0.1:{server.server_port}"
 
     def bind(core: PaymentsCore) -> WebhookInbox:
         holder["inbox"] = WebhookInbox(core, WebhookAuth(signing_secrets=(secret,)))
         return holder["inbox"]
 
-    try:
+    with serving(Deferred(), "127.0.0.1", 0) as server:
+        inbox_url = f"http://127.0.0.1:{server.server_port}"
         yield SandboxSettings(seed=7, webhook=WebhookTarget(inbox_url, secret)), inbox_url, bind
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _profile() -> PartnerProfile:
@@ -428,6 +418,3 @@ The events, views and hash chain are in {url}. Next, try:
   paycore{db} audit verify
   paycore{db} sync dead-letters"""
     )
-
-
-COMMAND_GROUPS.append(add_commands)

@@ -3,6 +3,9 @@
 Every command takes ``--db URL`` (or ``PAYCORE_DATABASE_URL``; default
 ``sqlite:///paycore.db``, the embedded store). Bad input ends with a one-line error and
 a non-zero exit, never a traceback.
+
+``COMMAND_GROUPS`` is the index of the command line: each group module has an
+``add_commands`` that adds its sub-commands, and this module calls them in that order.
 """
 
 from __future__ import annotations
@@ -13,12 +16,20 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from paycore.adapters.cli import audit, demo, sandbox, sync, views, webhooks
 from paycore.domain.errors import PaycoreError
 from paycore.domain.store import DEFAULT_URL, URL_VARIABLE
 
 Handler = Callable[[argparse.Namespace], int]
-#: Each module that adds commands registers a function here that adds its sub-parsers.
-COMMAND_GROUPS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+#: The command groups, in the order ``paycore --help`` lists them.
+COMMAND_GROUPS = (
+    audit.add_commands,
+    views.add_commands,
+    webhooks.add_commands,
+    demo.add_commands,
+    sandbox.add_commands,
+    sync.add_commands,
+)
 
 
 def database_url(args: argparse.Namespace) -> str:
@@ -26,9 +37,6 @@ def database_url(args: argparse.Namespace) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    # The command modules register themselves when imported.
-    from paycore.adapters.cli import commands  # noqa: F401, PLC0415
-
     parser = argparse.ArgumentParser(
         prog="paycore",
         description=(
@@ -52,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # The commands open the store at ``args.db``, resolved once here.
+    args.db = database_url(args)
     logging.basicConfig(level=logging.WARNING, format="  [%(name)s] %(message)s")
     handler: Handler = args.handler
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import threading
 
-from paycore.adapters.cli.main import COMMAND_GROUPS
 from paycore.adapters.sandbox import SandboxSettings, run_sandbox
 
 
@@ -37,6 +36,3 @@ def serve_sandbox(args: argparse.Namespace, stop: threading.Event | None = None)
         print("press Ctrl-C to stop", flush=True)
         (stop or threading.Event()).wait()
     return 0
-
-
-COMMAND_GROUPS.append(add_commands)

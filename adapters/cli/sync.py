@@ -7,7 +7,6 @@ import dataclasses
 import threading
 
 from paycore.adapters.cli.context import opened_core
-from paycore.adapters.cli.main import COMMAND_GROUPS
 from paycore.adapters.cli.output import emit
 from paycore.adapters.enkash import EnkashClient, EnkashConfig
 from paycore.adapters.sync import PartnerProfile, SyncRelay
@@ -77,6 +76,3 @@ def retry_item(args: argparse.Namespace) -> int:
         raise NotFound(msg, position=args.notification_id)
     print(f"item {args.notification_id} will be sent again by the running relay")
     return 0
-
-
-COMMAND_GROUPS.append(add_commands)

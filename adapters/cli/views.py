@@ -8,7 +8,6 @@ import threading
 from typing import Any
 
 from paycore.adapters.cli.context import opened_projector
-from paycore.adapters.cli.main import COMMAND_GROUPS
 from paycore.adapters.cli.output import Progress, emit, table
 from paycore.projections import (
     AUDIT_TRAIL,
@@ -115,6 +114,3 @@ def show_view(args: argparse.Namespace) -> int:
         if behind > 0 and not args.json:
             print(f"(the views are {behind} events behind: run 'paycore views update')")
     return 0
-
-
-COMMAND_GROUPS.append(add_commands)

@@ -5,14 +5,22 @@ from __future__ import annotations
 import argparse
 import os
 import threading
+from collections.abc import Iterator, Mapping
+from contextlib import closing, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Protocol
 
 from paycore.adapters.cli.context import opened_core
-from paycore.adapters.cli.main import COMMAND_GROUPS
 from paycore.adapters.webhooks import WebhookAuth, WebhookInbox
 
 SECRETS_VARIABLE = "PAYCORE_WEBHOOK_SECRETS"
 MAX_BODY = 1 << 20
+
+
+class Inbox(Protocol):
+    """What the HTTP server needs of an inbox: an answer to each delivery."""
+
+    def handle(self, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]: ...
 
 
 def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,22 +45,30 @@ def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def serve_inbox(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     secrets = args.secret or [s for s in os.environ.get(SECRETS_VARIABLE, "").split(",") if s]
     auth = WebhookAuth(signing_secrets=tuple(s.encode() for s in secrets))
-    with opened_core(args) as core:
-        inbox = WebhookInbox(core, auth)
-        server = ThreadingHTTPServer((args.host, args.port), inbox_handler(inbox))
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
+    with (
+        opened_core(args) as core,
+        closing(WebhookInbox(core, auth)) as inbox,
+        serving(inbox, args.host, args.port) as server,
+    ):
         print(f"webhook inbox listening on http://{args.host}:{server.server_port}", flush=True)
-        try:
-            (stop or threading.Event()).wait()
-        finally:
-            server.shutdown()
-            server.server_close()
-            inbox.close()
+        (stop or threading.Event()).wait()
     return 0
 
 
-def inbox_handler(inbox: WebhookInbox) -> type[BaseHTTPRequestHandler]:
+@contextmanager
+def serving(inbox: Inbox, host: str, port: int) -> Iterator[ThreadingHTTPServer]:
+    """The inbox on ``host:port`` (0 = any), served from a thread until the block ends."""
+    server = ThreadingHTTPServer((host, port), _http_handler(inbox))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _http_handler(inbox: Inbox) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -74,6 +90,3 @@ def inbox_handler(inbox: WebhookInbox) -> type[BaseHTTPRequestHandler]:
             """The inbox logs each delivery itself, without secrets."""
 
     return Handler
-
-
-COMMAND_GROUPS.append(add_commands)
