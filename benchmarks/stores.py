@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from paycore.domain.store import store_env
+from paycore.adapters.persistence.stores import store_env
 
 POSTGRES_DSN = os.environ.get("PAYCORE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 

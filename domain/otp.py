@@ -12,7 +12,7 @@ import hmac
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import attrs
 
@@ -25,6 +25,9 @@ from paycore.domain.errors import (
     PinFormatError,
 )
 from paycore.domain.values import Immutable
+
+if TYPE_CHECKING:
+    from paycore.domain.card_account import Card, CardAccount
 
 OTP_PATTERN = re.compile(r"[0-9]{6}")
 PIN_PATTERN = re.compile(r"[0-9]{4}")
@@ -66,6 +69,20 @@ class Pin:
 
     def __repr__(self) -> str:
         return "Pin(****)"
+
+
+@attrs.frozen(repr=False)
+class IssuedOtp:
+    """An OTP to hand to the person (by SMS, say). paycore keeps only its keyed hash."""
+
+    reference: str
+    otp: str
+    expires_at: datetime
+
+    def __repr__(self) -> str:
+        return (
+            f"IssuedOtp(reference={self.reference!r}, otp='******', expires_at={self.expires_at!r})"
+        )
 
 
 @attrs.frozen(repr=False)
@@ -124,3 +141,9 @@ def require_challenge(challenge: OtpChallenge | None, what: str) -> OtpChallenge
         msg = f"no OTP has been requested for {what}, or it was already used"
         raise OtpNotRequested(msg)
     return challenge
+
+
+class PinGateway(Protocol):
+    """Passes a PIN straight to the platform; paycore records only that it was set."""
+
+    def set_pin(self, account: CardAccount, card: Card, pin: Pin) -> None: ...

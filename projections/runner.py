@@ -26,7 +26,6 @@ from uuid import uuid4
 from eventsourcing.persistence import Notification
 
 from paycore.domain.core import PaymentsCore
-from paycore.domain.store import store_env
 from paycore.projections.chain import HashChainView
 from paycore.projections.postgres import PostgresViewStore
 from paycore.projections.sqlite import SQLiteViewStore
@@ -43,7 +42,7 @@ def open_views(url: str) -> ViewStore:
     ``memory://``) an in-memory SQLite database private to this process."""
     if url == "memory://":
         return SQLiteViewStore(f"file:paycore-views-{uuid4().hex}?mode=memory&cache=shared")
-    env = store_env(url)
+    env = PaymentsCore.store_settings(url)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         return SQLiteViewStore(env["SQLITE_DBNAME"])
     return PostgresViewStore.from_env(env)

@@ -17,8 +17,9 @@ import sys
 from collections.abc import Callable, Sequence
 
 from paycore.adapters.cli import audit, demo, sandbox, sync, views, webhooks
+from paycore.adapters.persistence.stores import DEFAULT_URL
 from paycore.domain.errors import PaycoreError
-from paycore.domain.store import DEFAULT_URL, URL_VARIABLE
+from paycore.domain.runner import URL_VARIABLE
 
 Handler = Callable[[argparse.Namespace], int]
 #: The command groups, in the order ``paycore --help`` lists them.

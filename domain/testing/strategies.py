@@ -39,11 +39,12 @@ from paycore.domain.card_account import (
     Channel,
     UsageControls,
 )
-from paycore.domain.core import CommandContext, PaymentsCore
+from paycore.domain.core import PaymentsCore
 from paycore.domain.invoice import BuyerResponse, NoteType
 from paycore.domain.money import Money
 from paycore.domain.payment import PaymentType
 from paycore.domain.purchase_order import SupplierResponse
+from paycore.domain.runner import CommandContext, CommandRunner
 
 Arguments = dict[str, Any]
 
@@ -710,6 +711,7 @@ NOT_COMMANDS = frozenset(
         "construct_recorder",
         "construct_snapshot_store",
         "register_transcodings",
+        "store_settings",
         "tracking",
         "has_tracked",
         "max_tracked",
@@ -724,13 +726,18 @@ NOT_COMMANDS = frozenset(
 
 
 def public_commands() -> list[str]:
-    """The public commands of ``PaymentsCore``: every public method not in NOT_COMMANDS."""
+    """The public commands of ``PaymentsCore``: every public method that paycore defines
+    (on the runner or a command module) and that is not in NOT_COMMANDS."""
     return sorted(
-        name
-        for name in vars(PaymentsCore)
-        if not name.startswith("_")
-        and callable(getattr(PaymentsCore, name))
-        and name not in NOT_COMMANDS
+        {
+            name
+            for cls in PaymentsCore.__mro__
+            if issubclass(cls, CommandRunner)
+            for name in vars(cls)
+            if not name.startswith("_")
+            and callable(getattr(PaymentsCore, name))
+            and name not in NOT_COMMANDS
+        }
     )
 
 

@@ -12,6 +12,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import Tracking
 
+from paycore.adapters.persistence.stores import store_env
 from paycore.domain.aggregate import Source
 from paycore.domain.card_account import CardAccount
 from paycore.domain.core import CommandContext, PaymentsCore
@@ -27,7 +28,6 @@ from paycore.domain.errors import (
 )
 from paycore.domain.invoice import Invoice
 from paycore.domain.money import Money
-from paycore.domain.store import store_env
 
 INVOICE = "INV" + "0" * 29 + "001"
 

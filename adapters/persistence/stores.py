@@ -1,4 +1,7 @@
-"""Which event store an application uses, from one URL.
+"""Which event store an application uses, from one URL: the store wiring.
+
+``PaymentsCore`` resolves :func:`store_env` by its topic (``CommandRunner.store_wiring``),
+so the domain names no database and imports nothing from here.
 
 ``memory://``, ``sqlite:///relative.db`` or ``sqlite:////absolute/path.db``, and
 ``postgresql://user[:password]@host[:port]/database?schema=name``. Only strings are
@@ -11,7 +14,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from paycore.domain.errors import ConfigurationError
 
-URL_VARIABLE = "PAYCORE_DATABASE_URL"
+#: The store of the CLI and the demo when neither a flag nor PAYCORE_DATABASE_URL names one.
 DEFAULT_URL = "sqlite:///paycore.db"
 
 #: Query parameters of a PostgreSQL URL and the library settings they become.
