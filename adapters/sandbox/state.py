@@ -96,7 +96,10 @@ class CardRecord:
 
 
 @dataclass
-class IssuedOtp:
+class CardOtpSms:
+    """A card OTP the platform texted to the holder, which the sandbox shows a test in
+    place of the SMS. The OTPs paycore issues itself are ``paycore.domain.IssuedOtp``."""
+
     otpRequestId: str
     otp: str = field(repr=False)
 
@@ -113,7 +116,7 @@ class PlatformState:
         self.cards: dict[str, CardRecord] = {}
         #: card transactions by their ``pgReferenceNumber``
         self.transactions: dict[str, dict[str, Any]] = {}
-        self.otps: dict[str, IssuedOtp] = {}
+        self.otps: dict[str, CardOtpSms] = {}
         #: AP payments by ``urn``
         self.payments: dict[str, dict[str, Any]] = {}
         #: B2B messages by (endpoint, objectId, new version)
@@ -144,7 +147,7 @@ class PlatformState:
                 return self._b2b_message(endpoint, request)
             return rule(request)
 
-    def latest_otp(self, enkash_card_id: str) -> IssuedOtp:
+    def latest_otp(self, enkash_card_id: str) -> CardOtpSms:
         """The OTP last sent to a card's holder: the sandbox's stand-in for the SMS."""
         with self._lock:
             return self.otps[enkash_card_id]
@@ -258,7 +261,7 @@ class PlatformState:
 
     def _generate_card_otp(self, request: m.CardOtpRequest) -> Outcome:
         card = self._usable(request.cardAccountId, request.enKashCardId)
-        issued = IssuedOtp(self._next_id("OTP"), f"{self._rng.randrange(10**6):06d}")
+        issued = CardOtpSms(self._next_id("OTP"), f"{self._rng.randrange(10**6):06d}")
         self.otps[card.enKashCardId] = issued
         return Outcome(
             {"otpRequestId": issued.otpRequestId},

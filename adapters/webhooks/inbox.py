@@ -30,8 +30,8 @@ from pydantic import ValidationError
 
 from paycore.adapters.sync.tables import SideTables
 from paycore.adapters.webhooks.auth import WebhookAuth
-from paycore.adapters.webhooks.routes import ROUTES, Effect, Versioned
-from paycore.domain.core import CommandContext, PaymentsCore
+from paycore.adapters.webhooks.routes import ROUTES, Versioned, WebhookCommand
+from paycore.domain import CommandContext, PaymentsCore
 from paycore.domain.errors import NotFound, PaycoreError
 from paycore.domain.idempotency import IdempotencyRecord
 from paycore.domain.invoice import Invoice
@@ -89,16 +89,16 @@ class WebhookInbox:
             log.warning("webhook refused: %s unauthenticated", path)
             return _reply(401, code="WEBHOOK_UNAUTHENTICATED")
         try:
-            effect = route.parse(json.loads(body.decode()))
+            command = route.parse(json.loads(body.decode()))
         except (ValueError, ValidationError, PaycoreError) as malformed:
             code, where = _malformation(malformed)
             log.warning("webhook refused: %s malformed (%s at %s)", path, code, where)
             return _reply(400, code=code, field=where)
         message_id = lowered.get(MESSAGE_ID_HEADER.lower()) or _digest(path, body)
-        if effect is None:
+        if command is None:
             log.info("webhook %s %s acknowledged", path, message_id)
             return _reply(200, outcome="acknowledged", message_id=message_id)
-        return self._deliver(path, message_id, body, effect)
+        return self._deliver(path, message_id, body, command)
 
     def parked(self) -> list[Parked]:
         """Messages waiting for an earlier objectVersion, oldest object first."""
@@ -110,37 +110,39 @@ class WebhookInbox:
 
     # -- applying --------------------------------------------------------------------
 
-    def _deliver(self, path: str, message_id: str, body: bytes, effect: Effect) -> Reply:
+    def _deliver(self, path: str, message_id: str, body: bytes, command: WebhookCommand) -> Reply:
         key = f"webhook:{message_id}"
         if self._recorded(key):
             log.info("webhook %s %s: duplicate, nothing run", path, message_id)
             return _reply(200, outcome="duplicate", message_id=message_id)
-        versioned = effect.versioned
+        versioned = command.versioned
         held = self._held(versioned) if versioned else 0
-        if versioned is not None and versioned.current > held:
+        if versioned is not None and versioned.version.current > held:
             self._park(message_id, versioned, path, body)
-            if versioned.current > self._held(versioned):
+            if versioned.version.current > self._held(versioned):
                 log.info("webhook %s %s parked at %s v%d", path, message_id, versioned.key,
-                         versioned.current)  # fmt: skip
+                         versioned.version.current)  # fmt: skip
                 return _reply(202, outcome="parked", message_id=message_id)
             # The missing version arrived while this one was being parked: take it back
             # (if another delivery took it first, the idempotency key makes it once).
             self._unpark(message_id)
         # A stale message still runs: the domain refuses it, and the refusal is
         # recorded under the message's key (the audit trail shows it was ignored).
-        stale = versioned is not None and versioned.new <= held
-        reply = self._run(path, message_id, effect, stale=stale)
+        stale = versioned is not None and versioned.version.new <= held
+        reply = self._run(path, message_id, command, stale=stale)
         if versioned is not None:
             self._release_parked(versioned)
         return reply
 
-    def _run(self, path: str, message_id: str, effect: Effect, *, stale: bool = False) -> Reply:
+    def _run(
+        self, path: str, message_id: str, command: WebhookCommand, *, stale: bool = False
+    ) -> Reply:
         key = f"webhook:{message_id}"
         context = CommandContext(
             actor=ACTOR, source="webhook", correlation_id=message_id, causation_id=path
         )
         try:
-            effect.command(self.core, context, key)
+            command.run(self.core, context, key)
         except PaycoreError as error:
             if not self._recorded(key):
                 # Refused before anything was written: a value the domain will not take.
@@ -160,9 +162,9 @@ class WebhookInbox:
             if not claimed:
                 return
             for message_id, path, body in claimed:
-                effect = ROUTES[path].parse(json.loads(body))
-                assert effect is not None
-                self._run(path, message_id, effect)
+                command = ROUTES[path].parse(json.loads(body))
+                assert command is not None
+                self._run(path, message_id, command)
 
     def _recorded(self, key: str) -> bool:
         return IdempotencyRecord.create_id(key) in self.core.repository
@@ -180,7 +182,7 @@ class WebhookInbox:
         self._tables.execute(
             "INSERT INTO paycore_webhook_parked VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (message_id) DO NOTHING",
-            (message_id, versioned.key, versioned.current, path, body.decode()),
+            (message_id, versioned.key, versioned.version.current, path, body.decode()),
         )
 
     def _unpark(self, message_id: str) -> None:

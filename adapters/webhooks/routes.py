@@ -1,30 +1,28 @@
-"""The webhooks paycore receives: one route per path, each a body model and an effect.
+"""The webhooks paycore receives: one route per path, each a body model and a command.
 
 Paths and bodies follow the reference (ref §9.2); where a path is NOT FOUND there, the
 naming pattern of the documented ones is followed (``req-create-invoice``,
 ``req-edit-invoice``, ``req-status-change-invoice``), and the choice is listed in
-``docs/sync.md``. A route either runs one PaymentsCore command (its :class:`Effect`) or
-only acknowledges a response the domain keeps nothing of (``Effect`` None).
+``docs/sync.md``. The body models are the ``Webhook*`` models of
+:mod:`paycore.adapters.enkash.models`. A route either runs one PaymentsCore command (its
+:class:`WebhookCommand`) or only acknowledges a response the domain keeps nothing of
+(``None``).
 """
-
-# ruff: noqa: N815  (wire names are mixedCase by the platform's choice)
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from paycore.domain.core import CommandContext, PaymentsCore
+from paycore.adapters.enkash import models as m
+from paycore.domain import CommandContext, ObjectVersion, PaymentsCore
 from paycore.domain.invoice import Invoice
-from paycore.domain.purchase_order import PurchaseOrder
+from paycore.domain.purchase_order import RESPONSE_STATUS, PurchaseOrder
 
-#: runs the effect: (core, audit context, idempotency key)
-Command = Callable[[PaymentsCore, CommandContext, str], object]
+#: runs the command: (core, audit context, idempotency key)
+Run = Callable[[PaymentsCore, CommandContext, str], object]
 
 
 @dataclass(frozen=True)
@@ -33,8 +31,7 @@ class Versioned:
 
     kind: type[Invoice] | type[PurchaseOrder]
     aggregate_id: UUID
-    current: int
-    new: int
+    version: ObjectVersion
 
     @property
     def key(self) -> str:
@@ -42,93 +39,45 @@ class Versioned:
 
 
 @dataclass(frozen=True)
-class Effect:
-    command: Command
+class WebhookCommand:
+    """The PaymentsCore command a webhook asks for, and the object version it moves."""
+
+    run: Run
     versioned: Versioned | None = None
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
-class _Version(_Body):
-    currentVersion: int = Field(ge=0)
-    newVersion: int = Field(ge=1)
-
-    def pair(self) -> tuple[int, int]:
-        return self.currentVersion, self.newVersion
-
-
-class _Result(_Body):
-    result: str = Field(min_length=1)
-    errorReason: str | None = None
-
-
-class _B2BIds(_Body):
-    buyerB2BId: str
-    supplierB2BId: str
-
-
-class _Acknowledged(_Body):
-    resp: _Result
 
 
 # -- payments ------------------------------------------------------------------------
 
 
 def _payment_id(object_id: str) -> UUID:
-    """paycore's payment id from its ``PMT`` objectId (``PMT`` + the id's hex)."""
+    """paycore's payment id from its objectId, the inverse of ``Payment.object_id``."""
     return UUID(hex=object_id[3:])
 
 
-PaymentObjectId = Field(pattern=r"^PMT[0-9a-f]{32}$")
-
-
-class _Payment(_Body):
-    objectId: str = PaymentObjectId
-    utr: str | None = None
-
-
-class _PaymentResponse(_Body):
-    resp: _Result
-    payment: _Payment
-
-
-def _payment_response(body: _PaymentResponse) -> Effect:
+def _payment_response(body: m.WebhookPaymentResponse) -> WebhookCommand:
     payment_id = _payment_id(body.payment.objectId)
     if body.resp.result == "SUCCESS" and body.payment.utr:
         utr = body.payment.utr
-        return Effect(
+        return WebhookCommand(
             lambda core, context, key: core.record_payment_success(
                 payment_id, utr, context=context, idempotency_key=key
             )
         )
     reason = f"the platform answered {body.resp.result}: {body.resp.errorReason or 'no reason'}"
-    return Effect(
+    return WebhookCommand(
         lambda core, context, key: core.record_payment_failure(
             payment_id, reason[:200], context=context, idempotency_key=key
         )
     )
 
 
-class _PaymentConfirmation(_Body):
-    objectId: str = PaymentObjectId
-    supplierResponse: Literal["ACCEPT", "REJECT"]
-    supplierRemarks: str = Field(min_length=1, max_length=100)
-
-
-class _PaymentConfirmationResponse(_Body):
-    resp: _Result
-    paymentConfirmation: _PaymentConfirmation
-
-
-def _payment_confirmation(body: _PaymentConfirmationResponse) -> Effect | None:
+def _payment_confirmation(body: m.WebhookPaymentConfirmationResponse) -> WebhookCommand | None:
     confirmation = body.paymentConfirmation
     if confirmation.supplierResponse == "ACCEPT":
         return None
     payment_id = _payment_id(confirmation.objectId)
     reason = f"the supplier rejected the payment: {confirmation.supplierRemarks}"
-    return Effect(
+    return WebhookCommand(
         lambda core, context, key: core.record_payment_failure(
             payment_id, reason[:200], context=context, idempotency_key=key
         )
@@ -138,53 +87,29 @@ def _payment_confirmation(body: _PaymentConfirmationResponse) -> Effect | None:
 # -- purchase orders -------------------------------------------------------------------
 
 
-class _PoConfirmation(_Body):
-    objectId: str
-    supplierResponse: Literal["ACCEPT", "REJECT", "RETURN"]
-    supplierRemarks: str
-    objectVersion: _Version
-
-
-class _PoConfirmationRequest(_Body):
-    poConfirmation: _PoConfirmation
-
-
-def _order_response(object_id: str, response: str, remarks: str, version: _Version) -> Effect:
+def _order_response(
+    object_id: str, response: str, remarks: str, object_version: m.ObjectVersion
+) -> WebhookCommand:
     po_id = PaymentsCore.purchase_order_id(object_id)
-    pair = version.pair()
-    return Effect(
+    version = object_version.to_domain()
+    return WebhookCommand(
         lambda core, context, key: core.record_po_response(
-            po_id, response, remarks, object_version=pair, context=context, idempotency_key=key
+            po_id, response, remarks, object_version=version, context=context, idempotency_key=key
         ),
-        Versioned(PurchaseOrder, po_id, *pair),
+        Versioned(PurchaseOrder, po_id, version),
     )
 
 
-def _po_confirmation(body: _PoConfirmationRequest) -> Effect:
+def _po_confirmation(body: m.WebhookPoConfirmationRequest) -> WebhookCommand:
     c = body.poConfirmation
     return _order_response(c.objectId, c.supplierResponse, c.supplierRemarks, c.objectVersion)
 
 
-class _Transition(_Body):
-    currentStatus: str
-    newStatus: Literal["ACCEPTED", "REJECTED", "RETURNED"]
+#: the supplier's response that moves a purchase order to a status
+_RESPONSE_OF = {status.value: response for response, status in RESPONSE_STATUS.items()}
 
 
-class _PoStatus(_Body):
-    objectId: str
-    objectVersion: _Version
-    supplierRemarks: str
-    poStatusTransition: _Transition
-
-
-class _PoStatusRequest(_Body):
-    poStatus: _PoStatus
-
-
-_RESPONSE_OF = {"ACCEPTED": "ACCEPT", "REJECTED": "REJECT", "RETURNED": "RETURN"}
-
-
-def _po_status(body: _PoStatusRequest) -> Effect:
+def _po_status(body: m.WebhookPoStatusRequest) -> WebhookCommand:
     s = body.poStatus
     response = _RESPONSE_OF[s.poStatusTransition.newStatus]
     return _order_response(s.objectId, response, s.supplierRemarks, s.objectVersion)
@@ -193,28 +118,11 @@ def _po_status(body: _PoStatusRequest) -> Effect:
 # -- invoices and notes ----------------------------------------------------------------
 
 
-class _InvoiceAmount(_Body):
-    totalAmount: Decimal = Field(gt=0)
-
-
-class _Invoice(_Body):
-    objectId: str
-    supplierInvoiceNumber: str
-    objectVersion: _Version
-    invoiceAmount: _InvoiceAmount
-    partialPaymentAllowed: bool = True
-
-
-class _InvoiceRequest(_Body):
-    b2bIds: _B2BIds
-    invoice: _Invoice
-
-
-def _invoice_created(body: _InvoiceRequest) -> Effect:
+def _invoice_created(body: m.WebhookInvoiceRequest) -> WebhookCommand:
     invoice, ids = body.invoice, body.b2bIds
     invoice_id = PaymentsCore.invoice_id(invoice.objectId)
-    current, new = invoice.objectVersion.pair()
-    return Effect(
+    version = invoice.objectVersion.to_domain()
+    return WebhookCommand(
         lambda core, context, key: core.receive_invoice(
             invoice.objectId,
             invoice.supplierInvoiceNumber,
@@ -222,82 +130,52 @@ def _invoice_created(body: _InvoiceRequest) -> Effect:
             allows_partial=invoice.partialPaymentAllowed,
             buyer_b2b_id=ids.buyerB2BId,
             supplier_b2b_id=ids.supplierB2BId,
-            object_version=new,
+            object_version=version.new,
             context=context,
             idempotency_key=key,
         ),
-        Versioned(Invoice, invoice_id, current, new),
+        Versioned(Invoice, invoice_id, version),
     )
 
 
-def _invoice_edited(body: _InvoiceRequest) -> Effect:
+def _invoice_edited(body: m.WebhookInvoiceRequest) -> WebhookCommand:
     invoice = body.invoice
     invoice_id = PaymentsCore.invoice_id(invoice.objectId)
-    pair = invoice.objectVersion.pair()
-    return Effect(
+    version = invoice.objectVersion.to_domain()
+    return WebhookCommand(
         lambda core, context, key: core.edit_invoice(
             invoice_id,
             invoice.supplierInvoiceNumber,
             str(invoice.invoiceAmount.totalAmount),
             allows_partial=invoice.partialPaymentAllowed,
-            object_version=pair,
+            object_version=version,
             context=context,
             idempotency_key=key,
         ),
-        Versioned(Invoice, invoice_id, *pair),
+        Versioned(Invoice, invoice_id, version),
     )
 
 
-class _InvoiceStatus(_Body):
-    objectId: str
-    objectVersion: _Version
-    supplierAction: Literal["CANCEL"]
-    supplierRemarks: str
-
-
-class _InvoiceStatusRequest(_Body):
-    invoiceStatus: _InvoiceStatus
-
-
-def _invoice_cancelled(body: _InvoiceStatusRequest) -> Effect:
+def _invoice_cancelled(body: m.WebhookInvoiceStatusRequest) -> WebhookCommand:
     status = body.invoiceStatus
     invoice_id = PaymentsCore.invoice_id(status.objectId)
-    pair = status.objectVersion.pair()
-    return Effect(
+    version = status.objectVersion.to_domain()
+    return WebhookCommand(
         lambda core, context, key: core.cancel_invoice(
             invoice_id,
             status.supplierRemarks,
-            object_version=pair,
+            object_version=version,
             context=context,
             idempotency_key=key,
         ),
-        Versioned(Invoice, invoice_id, *pair),
+        Versioned(Invoice, invoice_id, version),
     )
 
 
-class _InvoiceReference(_Body):
-    objectId: str
-
-
-class _NoteValue(_Body):
-    totalAmount: Decimal = Field(gt=0)
-
-
-class _CdNote(_Body):
-    objectId: str
-    noteType: Literal["CREDIT", "DEBIT"]
-    invoiceReferenceDetails: _InvoiceReference
-    cdNoteValueDetails: _NoteValue
-
-
-class _CdNoteRequest(_Body):
-    cdNote: _CdNote
-
-
-def _note_received(body: _CdNoteRequest) -> Effect:
+def _note_received(body: m.WebhookCdNoteRequest) -> WebhookCommand:
     note = body.cdNote
     invoice_id = PaymentsCore.invoice_id(note.invoiceReferenceDetails.objectId)
-    return Effect(
+    return WebhookCommand(
         lambda core, context, key: core.receive_cd_note(
             invoice_id,
             note.objectId,
@@ -311,48 +189,50 @@ def _note_received(body: _CdNoteRequest) -> Effect:
 
 # -- the table -------------------------------------------------------------------------
 
-M = TypeVar("M", bound=_Body)
+M = TypeVar("M", bound=m.WireResponse)
 
 
 @dataclass(frozen=True)
 class Route:
-    """A webhook path: its body model and what it does (None: acknowledge only)."""
+    """A webhook path: its body model and the command it asks for (None: acknowledge only)."""
 
-    model: type[_Body]
-    effect: Callable[[Any], Effect | None]
+    model: type[m.WireResponse]
+    command: Callable[[Any], WebhookCommand | None]
 
-    def parse(self, document: object) -> Effect | None:
-        """The effect of a body; pydantic's ``ValidationError`` when it is malformed."""
-        return self.effect(self.model.model_validate(document))
-
-
-def _route(model: type[M], effect: Callable[[M], Effect | None]) -> Route:
-    return Route(model, effect)
+    def parse(self, document: object) -> WebhookCommand | None:
+        """The command of a body; pydantic's ``ValidationError`` when it is malformed."""
+        return self.command(self.model.model_validate(document))
 
 
-def _acknowledge(body: _Acknowledged) -> None:
+def _route(model: type[M], command: Callable[[M], WebhookCommand | None]) -> Route:
+    return Route(model, command)
+
+
+def _acknowledge(body: m.WebhookResponse) -> None:
     return None
 
 
-_ACK = _route(_Acknowledged, _acknowledge)
+_ACK = _route(m.WebhookResponse, _acknowledge)
 
 ROUTES: dict[str, Route] = {
-    "api/v0/payment/resp-pay": _route(_PaymentResponse, _payment_response),
+    "api/v0/payment/resp-pay": _route(m.WebhookPaymentResponse, _payment_response),
     "api/v0/payment/resp-pay-confirmation": _route(
-        _PaymentConfirmationResponse, _payment_confirmation
+        m.WebhookPaymentConfirmationResponse, _payment_confirmation
     ),
-    "api/v0/purchase-order/req-confirm": _route(_PoConfirmationRequest, _po_confirmation),
-    "api/v0/purchase-order/req-status-change": _route(_PoStatusRequest, _po_status),
+    "api/v0/purchase-order/req-confirm": _route(m.WebhookPoConfirmationRequest, _po_confirmation),
+    "api/v0/purchase-order/req-status-change": _route(m.WebhookPoStatusRequest, _po_status),
     "api/v0/purchase-order/resp-send": _ACK,
     "api/v0/purchase-order/resp-edit": _ACK,
     "api/v0/purchase-order/resp-confirm": _ACK,
     "api/v0/purchase-order/resp-status-change": _ACK,
-    "api/v0/invoice/req-create-invoice": _route(_InvoiceRequest, _invoice_created),
-    "api/v0/invoice/req-edit-invoice": _route(_InvoiceRequest, _invoice_edited),
-    "api/v0/invoice/req-status-change-invoice": _route(_InvoiceStatusRequest, _invoice_cancelled),
+    "api/v0/invoice/req-create-invoice": _route(m.WebhookInvoiceRequest, _invoice_created),
+    "api/v0/invoice/req-edit-invoice": _route(m.WebhookInvoiceRequest, _invoice_edited),
+    "api/v0/invoice/req-status-change-invoice": _route(
+        m.WebhookInvoiceStatusRequest, _invoice_cancelled
+    ),
     "api/v0/invoice/resp-confirm-invoice": _ACK,
     "api/v0/invoice/resp-status-change-invoice": _ACK,
-    "api/v0/cd-note/req-send": _route(_CdNoteRequest, _note_received),
+    "api/v0/cd-note/req-send": _route(m.WebhookCdNoteRequest, _note_received),
     "api/v0/cd-note/resp-send": _ACK,
     "api/v0/cd-note/resp-confirm": _ACK,
     "api/v0/business-onboarding/respCheckEntity": _ACK,

@@ -1,7 +1,7 @@
 """Builders of valid requests and a webhook receiver, shared by the adapter tests.
 
-A module with its own name (not ``conftest``) so test modules can import it; the
-folder is on ``sys.path`` because ``conftest.py`` lives next to it.
+A module with its own name (not ``conftest``); the tests import it as
+``tests.adapters.enkash.builders``.
 """
 
 from __future__ import annotations

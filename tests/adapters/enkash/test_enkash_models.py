@@ -9,6 +9,7 @@ import pytest
 
 from paycore.adapters.enkash import RequestValidationError
 from paycore.adapters.enkash import models as m
+from paycore.domain import ObjectVersion
 from tests.adapters.enkash.builders import COMPANY, INVOICE_ID, invoice_confirmation
 
 CARD = {"companyId": COMPANY, "cardAccountId": "CA1", "enKashCardId": "K1"}
@@ -173,3 +174,13 @@ def test_wire_body_reveals_secrets_and_sends_amounts_as_numbers() -> None:
 def test_response_models_read_both_spellings_of_the_card_id() -> None:
     assert m.Card.model_validate({"enkashCardId": "K1"}).enKashCardId == "K1"
     assert m.Card.model_validate({"enKashCardId": "K2"}).enKashCardId == "K2"
+
+
+def test_object_version_is_one_model_both_ways_and_round_trips_the_domain_value() -> None:
+    version = ObjectVersion(2, 3)
+    wire = m.ObjectVersion.of(version)
+    assert wire.model_dump() == {"currentVersion": 2, "newVersion": 3}
+    assert wire.to_domain() == version
+    sent = m.PurchaseOrderConfirmation.model_fields["objectVersion"].annotation
+    received = m.WebhookPoConfirmation.model_fields["objectVersion"].annotation
+    assert sent is received is m.ObjectVersion

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from paycore.adapters.webhooks import WebhookAuth, WebhookInbox
-from paycore.domain.core import PaymentsCore
-from tests.adapters.webhooks.builders import SECRET
-
-# the relay tests' builders (an accepted invoice, a submitted payment, a sent order)
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "sync"))
-
+from paycore.domain import PaymentsCore
 from tests.adapters.sync.builders import core
+from tests.adapters.webhooks.builders import SECRET
 
 __all__ = ["core"]
 

@@ -18,7 +18,7 @@ from paycore.adapters.webhooks import (
     WebhookAuth,
     WebhookInbox,
 )
-from paycore.domain.core import PaymentsCore
+from paycore.domain import PaymentsCore
 from paycore.domain.idempotency import IdempotencyRecord
 from paycore.domain.invoice import InvoiceStatus
 from paycore.domain.payment import PaymentStatus

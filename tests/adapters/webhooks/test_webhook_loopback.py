@@ -12,7 +12,7 @@ import pytest
 
 from paycore.adapters.sandbox import SandboxSettings, WebhookTarget, run_sandbox
 from paycore.adapters.webhooks import WebhookInbox
-from paycore.domain.core import PaymentsCore
+from paycore.domain import PaymentsCore
 from tests.adapters.sync.builders import accepted_invoice, relay, sandbox_client, sent_order
 from tests.adapters.webhooks.builders import SECRET
 

@@ -9,8 +9,14 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from eventsourcing.utils import get_topic
+
 from paycore.adapters.webhooks import WebhookAuth, WebhookInbox
-from paycore.domain.core import PaymentsCore
+from paycore.domain import PaymentsCore
+from paycore.domain.idempotency import IdempotencyRecord
+from paycore.domain.invoice import Invoice
+from paycore.domain.payment import Payment
+from paycore.domain.purchase_order import PurchaseOrder
 from tests.adapters.sync.builders import accepted_invoice, object_id, sent_order, submitted_payment
 from tests.adapters.webhooks.builders import (
     INVOICE_CREATE,
@@ -125,12 +131,12 @@ def test_storm_applies_each_effect_once_and_records_nothing_for_refusals(
     assert answers[("malformed", 400)] == MALFORMED
     assert inbox.parked() == []
     topics = Counter(n.topic for n in core.recorder.select_notifications(None, 10**6))
-    assert topics["paycore.Invoice.Received"] == INVOICES + PAYMENTS  # paid ones set up locally
-    assert topics["paycore.Invoice.Cancelled"] == INVOICES
-    assert topics["paycore.Payment.Succeeded"] == PAYMENTS
+    assert topics[get_topic(Invoice.Received)] == INVOICES + PAYMENTS  # paid ones set up locally
+    assert topics[get_topic(Invoice.Cancelled)] == INVOICES
+    assert topics[get_topic(Payment.Succeeded)] == PAYMENTS
     # one record per distinct message: a duplicate never ran its command again
-    assert topics["paycore.IdempotencyRecord.Recorded"] == 2 * INVOICES + ORDERS + PAYMENTS
-    assert topics["paycore.PurchaseOrder.StatusChanged"] == 2 * ORDERS  # sent, then answered
+    assert topics[get_topic(IdempotencyRecord.Recorded)] == 2 * INVOICES + ORDERS + PAYMENTS
+    assert topics[get_topic(PurchaseOrder.StatusChanged)] == 2 * ORDERS  # sent, then answered
     distinct = 2 * INVOICES + ORDERS + PAYMENTS
     prevented = sum(outcomes.values()) - distinct
     assert prevented == DUPLICATES
