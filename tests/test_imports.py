@@ -65,3 +65,31 @@ def test_nothing_imports_a_bare_domain_adapters_or_projections() -> None:
         if module.split(".")[0] in PACKAGES
     ]
     assert offences == []
+
+
+def _adapter_package(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 and parts[:2] == ["paycore", "adapters"] else None
+
+
+def test_no_adapter_imports_another_adapters_tables() -> None:
+    """An adapter's side tables (``paycore.adapters.<name>.tables``) are its own; only the
+    shared store access, ``paycore.adapters.persistence``, serves every adapter."""
+    offences = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in python_files("adapters")
+        for module in imported_modules(path)
+        if module.endswith(".tables")
+        and _adapter_package(module) not in (None, "persistence", path.relative_to(ROOT).parts[1])
+    ]
+    assert offences == []
+
+
+def test_the_store_wiring_imports_no_other_adapter() -> None:
+    offences = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in python_files("adapters/persistence")
+        for module in imported_modules(path)
+        if _adapter_package(module) not in (None, "persistence")
+    ]
+    assert offences == []

@@ -11,7 +11,7 @@ from paycore.adapters.cli.output import emit
 from paycore.adapters.enkash import EnkashClient, EnkashConfig
 from paycore.adapters.sync import PartnerProfile, SyncRelay
 from paycore.adapters.sync.items import RelayItems
-from paycore.adapters.sync.tables import SideTables
+from paycore.adapters.persistence.tables import SideTables
 from paycore.domain.errors import NotFound
 
 

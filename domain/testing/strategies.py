@@ -32,6 +32,20 @@ from eventsourcing.persistence import Tracking
 from hypothesis import strategies as st
 
 from paycore.domain.aggregate import ObjectVersion
+from paycore.domain.arguments import (
+    ACCOUNT_TITLE_LENGTH,
+    B2B_ID_LENGTH,
+    COMPANY_ID_LENGTH,
+    COMPANY_NAME_LENGTH,
+    ID_LENGTH,
+    IDEMPOTENCY_KEY_LENGTH,
+    MASKED_NUMBER_LENGTH,
+    OTP_PURPOSE_LENGTH,
+    PAYMENT_REMARKS_LENGTH,
+    PO_SUBJECT_LENGTH,
+    REASON_LENGTH,
+    UTR_LENGTH,
+)
 from paycore.domain.card_account import (
     AccountType,
     CardForm,
@@ -93,7 +107,7 @@ def document_numbers() -> st.SearchStrategy[str]:
 
 def b2b_ids() -> st.SearchStrategy[str]:
     """Buyer or supplier B2B ids."""
-    return texts(100, forbidden='\\"')
+    return texts(B2B_ID_LENGTH, forbidden='\\"')
 
 
 def invoice_object_ids() -> st.SearchStrategy[str]:
@@ -242,7 +256,7 @@ def invalid_document_numbers() -> st.SearchStrategy[object]:
 
 def invalid_b2b_ids() -> st.SearchStrategy[object]:
     quoted = st.tuples(texts(20), st.sampled_from(['"', "\\"])).map("".join)
-    return quoted | invalid_texts(100)
+    return quoted | invalid_texts(B2B_ID_LENGTH)
 
 
 def invalid_invoice_object_ids() -> st.SearchStrategy[object]:
@@ -300,7 +314,7 @@ def invalid_card_id_lists() -> st.SearchStrategy[object]:
         st.just([]),
         st.lists(card_id, min_size=101, max_size=101, unique=True),
         card_id,
-        st.lists(invalid_texts(64), min_size=1, max_size=2),
+        st.lists(invalid_texts(ID_LENGTH), min_size=1, max_size=2),
         st.none(),
     )
 
@@ -398,7 +412,7 @@ def invalid_positions() -> st.SearchStrategy[object]:
 
 
 def invalid_idempotency_keys() -> st.SearchStrategy[object]:
-    return invalid_texts(200).filter(lambda v: v is not None)
+    return invalid_texts(IDEMPOTENCY_KEY_LENGTH).filter(lambda v: v is not None)
 
 
 # Commands with at least one invalid argument.
@@ -442,7 +456,7 @@ def invalid_masked_card_numbers() -> st.SearchStrategy[object]:
         st.text(string.digits, min_size=12, max_size=19),
         st.text(string.digits, min_size=7, max_size=9).map(lambda d: d + "XXXXXX1111"),
         st.text(string.digits, min_size=5, max_size=9).map(lambda d: "411111XXXXXX" + d),
-        invalid_texts(64),
+        invalid_texts(MASKED_NUMBER_LENGTH),
     )
 
 
@@ -454,7 +468,7 @@ def _on(name: str, target: object) -> tuple[Strategies, Strategies]:
 def _on_card(targets: Targets) -> tuple[Strategies, Strategies]:
     return (
         {"account_id": st.just(targets.account_id), "card_id": st.just(targets.card_id)},
-        {"account_id": invalid_uuids(), "card_id": invalid_texts(64)},
+        {"account_id": invalid_uuids(), "card_id": invalid_texts(ID_LENGTH)},
     )
 
 
@@ -472,22 +486,23 @@ def argument_strategies(targets: Targets) -> dict[str, tuple[Strategies, Strateg
         {"object_version": st.none()},
         {"object_version": invalid_object_versions()},
     )
-    reason, bad_reason = {"reason": st.just("")}, {"reason": invalid_texts(200, allow_empty=True)}
+    reason = {"reason": st.just("")}
+    bad_reason = {"reason": invalid_texts(REASON_LENGTH, allow_empty=True)}
     b2b = {"buyer_b2b_id": b2b_ids(), "supplier_b2b_id": b2b_ids()}
     bad_b2b = {"buyer_b2b_id": invalid_b2b_ids(), "supplier_b2b_id": invalid_b2b_ids()}
     return {
         "open_card_account": (
             {
-                "company_id": texts(100),
-                "company_name": texts(256),
-                "account_title": texts(256),
+                "company_id": texts(COMPANY_ID_LENGTH),
+                "company_name": texts(COMPANY_NAME_LENGTH),
+                "account_title": texts(ACCOUNT_TITLE_LENGTH),
                 "account_type": account_types(),
                 "balance_cap": amounts(),
             },
             {
-                "company_id": invalid_texts(100),
-                "company_name": invalid_texts(256),
-                "account_title": invalid_texts(256),
+                "company_id": invalid_texts(COMPANY_ID_LENGTH),
+                "company_name": invalid_texts(COMPANY_NAME_LENGTH),
+                "account_title": invalid_texts(ACCOUNT_TITLE_LENGTH),
                 "account_type": invalid_choices(AccountType),
                 "balance_cap": invalid_positive_amounts(),
             },
@@ -515,7 +530,7 @@ def argument_strategies(targets: Targets) -> dict[str, tuple[Strategies, Strateg
             {
                 **bad_card,
                 "amount": invalid_positive_amounts(),
-                "reference": invalid_optional_texts(64),
+                "reference": invalid_optional_texts(ID_LENGTH),
             },
         ),
         "record_card_spend": (
@@ -523,14 +538,14 @@ def argument_strategies(targets: Targets) -> dict[str, tuple[Strategies, Strateg
                 **card,
                 "amount": amounts("0.01", "10.00"),
                 "channel": channels(),
-                "transaction_id": texts(64),
+                "transaction_id": texts(ID_LENGTH),
                 "occurred_at": aware_datetimes(),
             },
             {
                 **bad_card,
                 "amount": invalid_positive_amounts(),
                 "channel": invalid_choices(Channel),
-                "transaction_id": invalid_texts(64),
+                "transaction_id": invalid_texts(ID_LENGTH),
                 "occurred_at": invalid_datetimes(),
             },
         ),
@@ -544,8 +559,8 @@ def argument_strategies(targets: Targets) -> dict[str, tuple[Strategies, Strateg
         ),
         "set_card_pin": ({**card, "pin": pins()}, {**bad_card, "pin": invalid_pins()}),
         "request_card_otp": (
-            {**card, "purpose": texts(40)},
-            {**bad_card, "purpose": invalid_texts(40)},
+            {**card, "purpose": texts(OTP_PURPOSE_LENGTH)},
+            {**bad_card, "purpose": invalid_texts(OTP_PURPOSE_LENGTH)},
         ),
         "verify_card_otp": ({**card, "otp": otps()}, {**bad_card, "otp": invalid_otps()}),
         "lock_card": ({**card, **reason}, {**bad_card, **bad_reason}),
@@ -553,14 +568,14 @@ def argument_strategies(targets: Targets) -> dict[str, tuple[Strategies, Strateg
         "block_card": ({**card, **reason}, {**bad_card, **bad_reason}),
         "replace_card": (card, bad_card),
         "record_remote_card_account": (
-            {**account, "remote_id": texts(64)},
-            {**bad_account, "remote_id": invalid_texts(64)},
+            {**account, "remote_id": texts(ID_LENGTH)},
+            {**bad_account, "remote_id": invalid_texts(ID_LENGTH)},
         ),
         "record_remote_card": (
-            {**card, "remote_id": texts(64), "masked_number": masked_card_numbers()},
+            {**card, "remote_id": texts(ID_LENGTH), "masked_number": masked_card_numbers()},
             {
                 **bad_card,
-                "remote_id": invalid_texts(64),
+                "remote_id": invalid_texts(ID_LENGTH),
                 "masked_number": invalid_masked_card_numbers(),
             },
         ),
@@ -614,20 +629,20 @@ def argument_strategies(targets: Targets) -> dict[str, tuple[Strategies, Strateg
         "receive_cd_note": (
             {
                 **invoice,
-                "note_id": texts(64),
+                "note_id": texts(ID_LENGTH),
                 "note_type": note_types(),
                 "amount": amounts("0.01", "1.00"),
             },
             {
                 **bad_invoice,
-                "note_id": invalid_texts(64),
+                "note_id": invalid_texts(ID_LENGTH),
                 "note_type": invalid_choices(NoteType),
                 "amount": invalid_positive_amounts(),
             },
         ),
         "confirm_cd_note": (
-            {**invoice, "note_id": texts(64)},
-            {**bad_invoice, "note_id": invalid_texts(64)},
+            {**invoice, "note_id": texts(ID_LENGTH)},
+            {**bad_invoice, "note_id": invalid_texts(ID_LENGTH)},
         ),
         "initiate_payment": (
             {
@@ -640,43 +655,43 @@ def argument_strategies(targets: Targets) -> dict[str, tuple[Strategies, Strateg
                 "invoice_ids": invalid_uuid_lists(),
                 "payment_type": invalid_choices(PaymentType),
                 "amount": invalid_positive_amounts().filter(lambda v: v is not None),
-                "remarks": invalid_texts(100, allow_empty=True),
+                "remarks": invalid_texts(PAYMENT_REMARKS_LENGTH, allow_empty=True),
             },
         ),
         "request_payment_otp": (payment, bad_payment),
         "authorise_payment": ({**payment, "otp": otps()}, {**bad_payment, "otp": invalid_otps()}),
         "submit_payment": (payment, bad_payment),
         "record_payment_success": (
-            {**payment, "utr": texts(50)},
-            {**bad_payment, "utr": invalid_texts(50)},
+            {**payment, "utr": texts(UTR_LENGTH)},
+            {**bad_payment, "utr": invalid_texts(UTR_LENGTH)},
         ),
         "record_payment_failure": (
-            {**payment, "reason": texts(200)},
-            {**bad_payment, "reason": invalid_texts(200)},
+            {**payment, "reason": texts(REASON_LENGTH)},
+            {**bad_payment, "reason": invalid_texts(REASON_LENGTH)},
         ),
         "draft_purchase_order": (
             {
                 "object_id": purchase_order_object_ids(),
                 "buyer_po_number": document_numbers(),
-                "subject": texts(200),
+                "subject": texts(PO_SUBJECT_LENGTH),
                 "total": amounts(),
                 **b2b,
             },
             {
                 "object_id": invalid_purchase_order_object_ids(),
                 "buyer_po_number": invalid_document_numbers(),
-                "subject": invalid_texts(200),
+                "subject": invalid_texts(PO_SUBJECT_LENGTH),
                 "total": invalid_positive_amounts(),
                 **bad_b2b,
             },
         ),
         "send_purchase_order": ({**po, **versioned}, {**bad_po, **bad_versioned}),
         "edit_purchase_order": (
-            {**po, **versioned, "subject": texts(200), "total": amounts()},
+            {**po, **versioned, "subject": texts(PO_SUBJECT_LENGTH), "total": amounts()},
             {
                 **bad_po,
                 **bad_versioned,
-                "subject": invalid_texts(200),
+                "subject": invalid_texts(PO_SUBJECT_LENGTH),
                 "total": invalid_positive_amounts(),
             },
         ),

@@ -12,7 +12,6 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import Tracking
 
-from paycore.adapters.persistence.stores import store_env
 from paycore.domain.aggregate import Source
 from paycore.domain.card_account import CardAccount
 from paycore.domain.core import CommandContext, PaymentsCore
@@ -343,36 +342,7 @@ def test_the_clock_must_be_timezone_aware() -> None:
     assert written(core) == 0
 
 
-# One URL chooses the store.
-
-
-def test_the_store_is_chosen_by_one_url(tmp_path: Path) -> None:
-    assert store_env("memory://") == {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-    sqlite = store_env(f"sqlite:///{tmp_path}/x.db")
-    assert (sqlite["PERSISTENCE_MODULE"], sqlite["SQLITE_DBNAME"]) == (
-        "eventsourcing.sqlite",
-        f"{tmp_path}/x.db",
-    )
-    postgres = store_env("postgresql://me:secret@db.local:6543/pay?schema=core&pool_size=9")
-    assert postgres["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
-    assert (postgres["POSTGRES_HOST"], postgres["POSTGRES_PORT"]) == ("db.local", "6543")
-    assert (postgres["POSTGRES_DBNAME"], postgres["POSTGRES_SCHEMA"]) == ("pay", "core")
-    assert (postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"]) == ("me", "secret")
-    assert postgres["POSTGRES_POOL_SIZE"] == "9"
-
-
-@pytest.mark.parametrize(
-    "url", ["mysql://x/y", "sqlite:///", "postgresql://host-only", "postgresql://h/db?color=red"]
-)
-def test_an_unusable_url_is_a_configuration_error(url: str) -> None:
-    with pytest.raises(ConfigurationError):
-        store_env(url)
-
-
-def test_a_url_password_never_reaches_the_error_message() -> None:
-    with pytest.raises(ConfigurationError) as error:
-        store_env("postgresql://me:hunter2@db/pay?color=red")
-    assert "hunter2" not in str(error.value)
+# The URL comes from the caller or the environment.
 
 
 @pytest.fixture
