@@ -2,21 +2,25 @@
 
 One private path (:meth:`EnkashClient._call`) serves every endpoint: validate (done by
 the request model), serialise, encrypt where the area wants it, attach the bearer
-token, send, retry where a repeat is safe, read either envelope, and turn a failure
-into a typed :class:`~paycore.adapters.enkash.errors.RemoteError`.
+token, send once, read either envelope, and turn a failure into a typed
+:class:`~paycore.adapters.enkash.errors.RemoteError`.
 
-Repeats (see :class:`~paycore.adapters.enkash.endpoints.Repeat`): a request that never
-left (connection refused) is always sent again. After an answer that says nothing (a
-timeout, a dropped connection, a 5xx) a call is repeated only if its endpoint allows
-it; a load is first looked up by its ``uniqueReferenceNumber`` and returned if found,
-so a load that the platform applied before timing out is never applied twice.
+The client makes one attempt per call and never tries again on its own. It classifies
+the failure instead: ``effect`` says whether the platform may have applied the call
+(``NOT_APPLIED`` when the request never left, ``UNKNOWN`` after a timeout, a dropped
+connection, a 5xx or an unreadable answer), and ``retryable`` whether sending the same
+request again may succeed without doubling its effect. An unknown effect is retryable
+only when the endpoint's rule allows a resend
+(:class:`~paycore.adapters.enkash.endpoints.Repeat` ``SAFE`` or ``BY_REFERENCE``).
+The caller decides: the sync relay for the calls it sends, or
+:func:`paycore.adapters.enkash.retry.with_retries` for a host that calls the client
+directly.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -32,10 +36,10 @@ from paycore.adapters.enkash import models as m
 from paycore.adapters.enkash.config import EnkashConfig
 from paycore.adapters.enkash.errors import (
     AuthError,
+    Effect,
     PayloadCryptoError,
     RemoteBusinessError,
     RemoteDuplicateError,
-    RemoteError,
     RemoteProtocolError,
     RemoteRejectedError,
     RemoteTimeoutError,
@@ -48,22 +52,8 @@ log = logging.getLogger("paycore.adapters.enkash")
 DUPLICATE_CODE = 38
 _HTTP_CONFLICT = 409
 _HTTP_UNAUTHORIZED = 401
-
-
-class _NotSentError(Exception):
-    """The request never reached the platform: always safe to send again."""
-
-    def __init__(self, error: RemoteUnavailableError) -> None:
-        super().__init__(error.message)
-        self.error = error
-
-
-class _OutcomeUnknownError(Exception):
-    """The request may or may not have been applied."""
-
-    def __init__(self, error: RemoteError) -> None:
-        super().__init__(error.message)
-        self.error = error
+#: a failure before the call left: nothing was applied, and sending again may work
+_NOT_SENT: dict[str, Any] = {"effect": Effect.NOT_APPLIED, "retryable": True}
 
 
 class _TokenSource:
@@ -74,6 +64,9 @@ class _TokenSource:
     credentials is remembered: the platform locks the account after three failed
     attempts, so this client never asks again (build a new one with fixed
     credentials).
+
+    Without a token the call is never sent: every failure here is ``NOT_APPLIED``, and
+    all but a refusal of the credentials are retryable.
     """
 
     def __init__(
@@ -123,13 +116,15 @@ class _TokenSource:
                 auth=(config.client_id, config.client_secret.get_secret_value()),
             )
         except httpx.TimeoutException:
-            raise RemoteTimeoutError("token request timed out") from None
+            raise RemoteTimeoutError("token request timed out", **_NOT_SENT) from None
         except httpx.TransportError as exc:
             raise RemoteUnavailableError(
-                f"token endpoint unreachable: {type(exc).__name__}"
+                f"token endpoint unreachable: {type(exc).__name__}", **_NOT_SENT
             ) from None
         if response.status_code >= 500:
-            raise RemoteUnavailableError("token endpoint failed", http_status=response.status_code)
+            raise RemoteUnavailableError(
+                "token endpoint failed", http_status=response.status_code, **_NOT_SENT
+            )
         if response.status_code != 200:
             body = _json_or_none(response)
             reason = body.get("error_description") if isinstance(body, dict) else None
@@ -143,12 +138,18 @@ class _TokenSource:
             grant = m.TokenGrant.model_validate(response.json())
         except (ValueError, ValidationError):
             raise RemoteProtocolError(
-                "token response is not an OAuth2 token", http_status=200
+                "token response is not an OAuth2 token", http_status=200, **_NOT_SENT
             ) from None
         lifetime = grant.expires_in
         self._renew_at = self._clock() + max(lifetime - config.token_refresh_margin, lifetime / 2)
         log.debug("token granted, valid for %d s", lifetime)
         return grant.access_token
+
+
+def _unknown(endpoint: ep.Endpoint[Any, Any]) -> dict[str, Any]:
+    """A failure after the call left: it may have been applied; sending it again is
+    safe only where the endpoint's rule says so."""
+    return {"effect": Effect.UNKNOWN, "retryable": endpoint.repeat is not ep.Repeat.ONCE}
 
 
 def _json_or_none(response: httpx.Response) -> Any:
@@ -179,9 +180,19 @@ class EnkashClient:
     >>> client = EnkashClient(EnkashConfig.from_env())  # doctest: +SKIP
     >>> client.get_card_account(CardAccountQuery(companyId=..., cardAccountId=...))
 
-    ``transport`` swaps the network (``httpx.MockTransport`` in tests); ``sleep``,
-    ``clock`` and ``rng`` make backoff and token expiry controllable. Close it (or use
-    it as a context manager) to release the connection pool.
+    Each call is one attempt: a failure raises a typed error that says whether the
+    platform may have applied it (``effect``) and whether the same request may be sent
+    again (``retryable``). The client never sends it again itself; a host that wants
+    that wraps the call: ``with_retries(lambda: client.get_card_account(query),
+    attempts=3)`` (:mod:`paycore.adapters.enkash.retry`), and the sync relay has its
+    own ``RelaySettings``. One exception: a token the platform refuses (HTTP 401) is
+    renewed and the request sent once more with the new one, as a 401 means the
+    platform turned the request away before acting on it. That is authentication,
+    not a retry of the effect.
+
+    ``transport`` swaps the network (``httpx.MockTransport`` in tests); ``clock`` makes
+    token expiry controllable. Close it (or use it as a context manager) to release
+    the connection pool.
     """
 
     def __init__(
@@ -189,9 +200,7 @@ class EnkashClient:
         config: EnkashConfig,
         *,
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
-        rng: random.Random | None = None,
     ) -> None:
         self._config = config
         self._http = httpx.Client(
@@ -200,8 +209,6 @@ class EnkashClient:
             headers={"partnerId": config.partner_id},
         )
         self._tokens = _TokenSource(self._http, config, clock)
-        self._sleep = sleep
-        self._rng = rng or random.Random()  # noqa: S311  (jitter, not secrecy)
         self._base_urls = {
             ep.Area.CARD: config.card_base_url.rstrip("/"),
             ep.Area.B2B: config.b2b_base_url.rstrip("/"),
@@ -257,15 +264,12 @@ class EnkashClient:
     def load_balance(self, request: m.LoadBalanceRequest) -> m.CardTransaction:
         """Credit a card, at most once per ``uniqueReferenceNumber``.
 
-        After an answer that says nothing, the transaction is looked up by the
-        reference first and returned if the platform has it; only otherwise is the
-        load sent again (same reference, so the platform dedupes a late arrival).
+        After an answer that says nothing (effect ``UNKNOWN``), look the load up by its
+        reference (:meth:`find_transaction` with ``request.enquiry()``) before sending
+        it again; :func:`~paycore.adapters.enkash.retry.with_retries` does that when
+        given it as ``enquire``.
         """
-        return self._call(
-            ep.LOAD_BALANCE,
-            request,
-            enquire=lambda: self.find_transaction(request.enquiry()),
-        )
+        return self._call(ep.LOAD_BALANCE, request)
 
     def find_transaction(self, request: m.TransactionQuery) -> m.CardTransaction | None:
         """The card transaction whose ``pgReferenceNumber`` is the given reference."""
@@ -328,8 +332,9 @@ class EnkashClient:
     # -- Accounts Payable ------------------------------------------------------------
 
     def make_payment(self, request: m.PaymentRequest) -> m.Acknowledgement:
-        """``POST /api/v0/payment``. Sent once: no enquiry by ``urn`` is documented,
-        so a timeout is a :class:`RemoteTimeoutError` to reconcile, never a resend."""
+        """``POST /api/v0/payment``. No enquiry by ``urn`` is documented, so a timeout
+        is a :class:`RemoteTimeoutError` that is not retryable: reconcile it by the
+        ``urn``, never resend it blindly."""
         return self._call(ep.MAKE_PAYMENT, request)
 
     def confirm_payable_invoices(
@@ -339,67 +344,11 @@ class EnkashClient:
 
     # -- the one path ----------------------------------------------------------------
 
-    def _call(
-        self,
-        endpoint: ep.Endpoint[ep.Req, ep.Res],
-        request: ep.Req,
-        *,
-        enquire: Callable[[], ep.Res | None] | None = None,
-    ) -> ep.Res:
+    def _call(self, endpoint: ep.Endpoint[ep.Req, ep.Res], request: ep.Req) -> ep.Res:
+        """One attempt: the answer read, or a classified :class:`RemoteError`."""
         body = self._encode(endpoint, request)
         reference = endpoint.reference(request) if endpoint.reference else None
-        resent = False
-        attempt = 0
-        while True:
-            attempt += 1
-            last = attempt >= self._config.max_attempts
-            try:
-                reply = self._attempt(endpoint, body, reference, attempt)
-            except _NotSentError as failure:
-                if last:
-                    raise failure.error from None
-            except _OutcomeUnknownError as failure:
-                found = self._enquire(enquire, failure.error) if enquire else None
-                if found is not None:
-                    return found
-                if last or endpoint.repeat is ep.Repeat.ONCE:
-                    raise failure.error from None
-                resent = True
-            except RemoteDuplicateError:
-                if not resent:
-                    raise
-                # The platform has this reference from one of our own earlier
-                # attempts: that attempt was applied.
-                log.info("%s %s: applied by an earlier attempt", endpoint.name, reference)
-                if enquire is None:
-                    earlier = "applied by an earlier attempt"
-                    return self._read(endpoint, ep.Reply(DUPLICATE_CODE, earlier, None, True))
-                found = self._enquire(enquire, None)
-                if found is None:
-                    raise
-                return found
-            else:
-                return self._read(endpoint, reply)
-            self._sleep(self._backoff(attempt))
-
-    def _enquire(
-        self, enquire: Callable[[], ep.Res | None], failure: RemoteError | None
-    ) -> ep.Res | None:
-        try:
-            return enquire()
-        except RemoteError as enquiry_failure:
-            if failure is None:
-                raise
-            raise type(failure)(
-                f"{failure.message}; the enquiry by reference failed too "
-                f"({enquiry_failure.code}), outcome unknown",
-                **failure.details,
-            ) from None
-
-    def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with jitter: half fixed, half random."""
-        ceiling = min(self._config.backoff_cap, self._config.backoff_base * 2 ** (attempt - 1))
-        return float(ceiling / 2 + self._rng.uniform(0, ceiling / 2))
+        return self._read(endpoint, self._attempt(endpoint, body, reference))
 
     def _encode(self, endpoint: ep.Endpoint[Any, Any], request: m.WireRequest) -> str:
         if not isinstance(request, endpoint.request):
@@ -415,25 +364,19 @@ class EnkashClient:
         return text
 
     def _attempt(
-        self,
-        endpoint: ep.Endpoint[Any, Any],
-        body: str,
-        reference: str | None,
-        attempt: int,
+        self, endpoint: ep.Endpoint[Any, Any], body: str, reference: str | None
     ) -> ep.Reply:
-        """One send (renewing a refused token once); a :class:`Reply` or a raise."""
+        """One send; a :class:`Reply` or a raise.
+
+        A 401 refused the token, not the request: the platform did not act on it, so
+        it goes once more with a renewed token. A second 401 is an :class:`AuthError`.
+        """
         token = self._tokens.current()
         response = self._send(endpoint, body, token, reference)
         if response.status_code == _HTTP_UNAUTHORIZED:
             self._tokens.invalidate(token)
             response = self._send(endpoint, body, self._tokens.current(), reference)
-        log.debug(
-            "%s attempt %d reference %s: HTTP %d",
-            endpoint.name,
-            attempt,
-            reference,
-            response.status_code,
-        )
+        log.debug("%s reference %s: HTTP %d", endpoint.name, reference, response.status_code)
         return self._answer(endpoint, response, reference)
 
     def _send(
@@ -451,21 +394,19 @@ class EnkashClient:
         try:
             return self._http.post(url, content=body, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise _NotSentError(
-                RemoteUnavailableError(
-                    f"{endpoint.name}: platform unreachable ({type(exc).__name__})",
-                    endpoint=endpoint.name,
-                    reference=reference,
-                )
+            raise RemoteUnavailableError(
+                f"{endpoint.name}: platform unreachable ({type(exc).__name__})",
+                endpoint=endpoint.name,
+                reference=reference,
+                **_NOT_SENT,
             ) from None
         except httpx.TransportError as exc:
-            raise _OutcomeUnknownError(
-                RemoteTimeoutError(
-                    f"{endpoint.name}: no answer ({type(exc).__name__}); the outcome "
-                    "is unknown, reconcile by the reference",
-                    endpoint=endpoint.name,
-                    reference=reference,
-                )
+            raise RemoteTimeoutError(
+                f"{endpoint.name}: no answer ({type(exc).__name__}); the outcome "
+                "is unknown, reconcile by the reference",
+                endpoint=endpoint.name,
+                reference=reference,
+                **_unknown(endpoint),
             ) from None
 
     def _answer(
@@ -485,8 +426,7 @@ class EnkashClient:
         }
         said = f"HTTP {status}, code {facts['remote_code']}: {facts['remote_message']}"
         if status >= 500:
-            failure = RemoteUnavailableError(f"{endpoint.name}: {said}", **facts)
-            raise _OutcomeUnknownError(failure)
+            raise RemoteUnavailableError(f"{endpoint.name}: {said}", **facts, **_unknown(endpoint))
         if status == _HTTP_CONFLICT or (reply and reply.code == DUPLICATE_CODE):
             raise RemoteDuplicateError(
                 f"{endpoint.name}: reference {reference} was used before ({said})",
@@ -497,7 +437,9 @@ class EnkashClient:
         if status >= 400:
             raise RemoteRejectedError(f"{endpoint.name}: refused ({said})", **facts)
         if reply is None:
-            raise RemoteProtocolError(f"{endpoint.name}: answer has neither envelope", **facts)
+            raise RemoteProtocolError(
+                f"{endpoint.name}: answer has neither envelope", **facts, **_unknown(endpoint)
+            )
         if reply.code != 0:
             raise RemoteBusinessError(f"{endpoint.name}: declined ({said})", **facts)
         return reply
@@ -514,6 +456,7 @@ class EnkashClient:
                 raise RemoteProtocolError(
                     f"{endpoint.name}: encrypted answer could not be read",
                     http_status=response.status_code,
+                    **_unknown(endpoint),
                 ) from None
         return document
 
@@ -528,4 +471,5 @@ class EnkashClient:
                 remote_code=reply.code,
                 remote_message=reply.message,
                 http_status=200,
+                **_unknown(endpoint),
             ) from None

@@ -4,13 +4,40 @@ A remote failure keeps what the platform said (``remote_code``, ``remote_message
 the HTTP status, so a host service can switch on ``code`` and a person can read the
 rest. Secrets never go into a message or a detail: the client builds every message
 itself and never copies a request body into one.
+
+Every error also says what the one attempt did, for whoever decides to try again (the
+sync relay, or :func:`paycore.adapters.enkash.retry.with_retries`): its ``effect``
+(known not to have happened, or unknown) and whether it is ``retryable``.
+
+=========================================  ===============  =========================
+failure                                    ``effect``       ``retryable``
+=========================================  ===============  =========================
+the request refused by its own model       ``NOT_APPLIED``  no
+connection refused, connect or pool        ``NOT_APPLIED``  yes
+timeout, the token endpoint down
+read timeout, dropped connection, 5xx,     ``UNKNOWN``      only if the endpoint's
+an answer that cannot be read                               repeat rule makes a
+                                                            resend safe
+credentials or token refused (401)         ``NOT_APPLIED``  no
+4xx, a business refusal, a duplicate       ``NOT_APPLIED``  no
+=========================================  ===============  =========================
 """
 
 from __future__ import annotations
 
+import enum
 from typing import Any, ClassVar
 
 from paycore.domain.errors import PaycoreError
+
+
+class Effect(enum.Enum):
+    """What a failed attempt did at the platform, as far as the client can tell."""
+
+    #: known not to have happened: never sent, or refused before it was applied
+    NOT_APPLIED = "not_applied"
+    #: sent, and the answer said nothing: the platform may have applied it
+    UNKNOWN = "unknown"
 
 
 class RequestValidationError(PaycoreError):
@@ -22,6 +49,9 @@ class RequestValidationError(PaycoreError):
 
     #: under the REMOTE_ prefix that marks the codes of the remote adapter
     code: ClassVar[str] = "REMOTE_INVALID_REQUEST"
+    #: nothing was sent, and the same request would be refused again
+    effect: ClassVar[Effect] = Effect.NOT_APPLIED
+    retryable: ClassVar[bool] = False
 
     def __init__(self, message: str, *, field: str, **details: Any) -> None:
         super().__init__(message, field=field, **details)
@@ -29,9 +59,18 @@ class RequestValidationError(PaycoreError):
 
 
 class RemoteError(PaycoreError):
-    """The remote platform (or the way to it) failed a call."""
+    """The remote platform (or the way to it) failed a call.
+
+    ``effect`` and ``retryable`` default to the kind's usual meaning; the client passes
+    them where one kind covers several cases (a 5xx, but also a token endpoint that is
+    down before the call was sent).
+    """
 
     code: ClassVar[str] = "REMOTE_ERROR"
+    #: what the attempt did at the platform (see :class:`Effect`)
+    effect: Effect = Effect.UNKNOWN
+    #: sending the same request again may succeed and cannot apply its effect twice
+    retryable: bool = False
 
     def __init__(
         self,
@@ -40,6 +79,8 @@ class RemoteError(PaycoreError):
         remote_code: int | None = None,
         remote_message: str | None = None,
         http_status: int | None = None,
+        effect: Effect | None = None,
+        retryable: bool | None = None,
         **details: Any,
     ) -> None:
         super().__init__(
@@ -52,15 +93,20 @@ class RemoteError(PaycoreError):
         self.remote_code = remote_code
         self.remote_message = remote_message
         self.http_status = http_status
+        if effect is not None:
+            self.effect = effect
+        if retryable is not None:
+            self.retryable = retryable
 
 
 class AuthError(RemoteError):
     """The credentials or the token were refused.
 
-    Not retried: three failed token requests lock the account on the platform.
+    Not retryable: three failed token requests lock the account on the platform.
     """
 
     code: ClassVar[str] = "AUTH_FAILED"
+    effect = Effect.NOT_APPLIED
 
 
 class RemoteRejectedError(RemoteError):
@@ -70,6 +116,7 @@ class RemoteRejectedError(RemoteError):
     """
 
     code: ClassVar[str] = "REMOTE_REJECTED"
+    effect = Effect.NOT_APPLIED
 
 
 class RemoteBusinessError(RemoteError):
@@ -79,25 +126,28 @@ class RemoteBusinessError(RemoteError):
     """
 
     code: ClassVar[str] = "REMOTE_BUSINESS_FAILURE"
+    effect = Effect.NOT_APPLIED
 
 
 class RemoteDuplicateError(RemoteError):
     """HTTP 409 or code 38: the client reference was used before.
 
-    When the reference is one of ours, the earlier request was applied.
+    This request was not applied. When the reference is one of ours (a resend after an
+    unknown effect), the earlier request was.
     """
 
     code: ClassVar[str] = "REMOTE_DUPLICATE"
+    effect = Effect.NOT_APPLIED
 
 
 class RemoteUnavailableError(RemoteError):
-    """HTTP 5xx or a refused connection, after the retries the call allowed."""
+    """HTTP 5xx (effect unknown) or a refused connection (not applied)."""
 
     code: ClassVar[str] = "REMOTE_UNAVAILABLE"
 
 
 class RemoteTimeoutError(RemoteError):
-    """No answer in time: the outcome is unknown.
+    """No answer in time: the outcome is unknown (unless the call never left).
 
     ``reference`` is the client reference to reconcile by, when the call had one.
     """

@@ -16,6 +16,7 @@ import threading
 from types import FrameType
 
 from paycore.adapters.enkash import EnkashClient, EnkashConfig
+from paycore.adapters.enkash.retry import Backoff
 from paycore.adapters.sync.profile import PartnerProfile
 from paycore.adapters.sync.relay import RelaySettings, SyncRelay
 from paycore.domain.core import PaymentsCore
@@ -27,13 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", help="partner profile JSON (default: $PAYCORE_SYNC_PROFILE)")
     parser.add_argument("--max-attempts", type=int, default=RelaySettings.max_attempts)
     parser.add_argument("--poll-interval", type=float, default=RelaySettings.poll_interval)
-    parser.add_argument("--backoff-base", type=float, default=RelaySettings.backoff_base)
+    parser.add_argument("--backoff-base", type=float, default=Backoff.base)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = RelaySettings(
         max_attempts=args.max_attempts,
         poll_interval=args.poll_interval,
-        backoff_base=args.backoff_base,
+        backoff=Backoff(base=args.backoff_base),
     )
     stop = threading.Event()
 

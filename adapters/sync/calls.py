@@ -24,16 +24,19 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.enkash import models as m
+from paycore.adapters.enkash.errors import Effect, RemoteError
 from paycore.adapters.sync.profile import PartnerProfile
-from paycore.domain.aggregate import Source
+from paycore.domain.aggregate import PaycoreAggregate, Source
 from paycore.domain.card_account import CardAccount, CardForm, CardKind, Channel, UsageControls
 from paycore.domain.core import CommandContext, PaymentsCore
 from paycore.domain.errors import PaycoreError
-from paycore.domain.invoice import Invoice
+from paycore.domain.invoice import RESPONSE_STATUS, Invoice, InvoiceStatus
 from paycore.domain.money import Money
-from paycore.domain.payment import PaymentStatus
+from paycore.domain.payment import Payment, PaymentStatus
 from paycore.domain.purchase_order import PurchaseOrder
 
 #: records what the platform answered, as a command: in the relay's transaction (and
@@ -80,14 +83,16 @@ class NotReady(Exception):
     """The call needs something not there yet (a remote id, a party in the profile)."""
 
 
-Builder = Callable[[PaymentsCore, Any, PartnerProfile], "OutboundCall | None"]
-_BUILDERS: dict[str, Builder] = {}
-B = TypeVar("B", bound=Builder)
+E = TypeVar("E", bound=PaycoreAggregate.Event)
+#: the call one event becomes (None: this one needs none)
+Builder = Callable[[PaymentsCore, E, PartnerProfile], "OutboundCall | None"]
+#: by the stored topic of the event class
+_BUILDERS: dict[str, Builder[Any]] = {}
 
 
-def _for(topic: str) -> Callable[[B], B]:
-    def register(builder: B) -> B:
-        _BUILDERS[topic] = builder
+def _for(event_class: type[E]) -> Callable[[Builder[E]], Builder[E]]:
+    def register(builder: Builder[E]) -> Builder[E]:
+        _BUILDERS[get_topic(event_class)] = builder
         return builder
 
     return register
@@ -98,11 +103,13 @@ def relayed_topics() -> tuple[str, ...]:
     return tuple(_BUILDERS)
 
 
-def outbound_call(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall | None:
+def outbound_call(
+    core: PaymentsCore, event: PaycoreAggregate.Event, profile: PartnerProfile
+) -> OutboundCall | None:
     """The call ``event`` needs, or None when it needs none."""
     if event.source in (Source.WEBHOOK, Source.SYNC):
         return None
-    builder = _BUILDERS.get(type(event).TOPIC)
+    builder = _BUILDERS.get(get_topic(type(event)))
     return builder(core, event, profile) if builder else None
 
 
@@ -137,10 +144,13 @@ def _card_ref(account: CardAccount, card_id: str) -> dict[str, str]:
     }
 
 
-@_for("paycore.CardAccount.Opened")
-def _open_account(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
+@_for(CardAccount.Opened)
+def _open_account(
+    core: PaymentsCore, event: CardAccount.Opened, profile: PartnerProfile
+) -> OutboundCall:
     account_id = event.originator_id
-    request = m.CreateCardAccountRequest(
+    request = _wire(
+        m.CreateCardAccountRequest,
         companyId=event.company_id,
         companyName=event.company_name,
         planMasterId=profile.plan_master_id,
@@ -172,8 +182,10 @@ def _card_recorder(account_id: UUID, card_id: str, card: m.Card) -> Answer:
     )
 
 
-@_for("paycore.CardAccount.CardIssued")
-def _issue_card(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
+@_for(CardAccount.CardIssued)
+def _issue_card(
+    core: PaymentsCore, event: CardAccount.CardIssued, profile: PartnerProfile
+) -> OutboundCall:
     account = core.get_card_account(event.originator_id)
     card_id: str = event.card_id
     initial: Money = event.initial_load
@@ -200,8 +212,10 @@ def _issue_card(core: PaymentsCore, event: Any, profile: PartnerProfile) -> Outb
     return OutboundCall("create_card", card_id, send, enquire=enquire)
 
 
-@_for("paycore.CardAccount.CardLoaded")
-def _load_card(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
+@_for(CardAccount.CardLoaded)
+def _load_card(
+    core: PaymentsCore, event: CardAccount.CardLoaded, profile: PartnerProfile
+) -> OutboundCall:
     account = core.get_card_account(event.originator_id)
     request = _wire(
         m.LoadBalanceRequest,
@@ -235,8 +249,10 @@ def _amount(limit: Money | None) -> Decimal | None:
     return None if limit is None else limit.amount
 
 
-@_for("paycore.CardAccount.UsageControlsSet")
-def _usage_controls(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
+@_for(CardAccount.UsageControlsSet)
+def _usage_controls(
+    core: PaymentsCore, event: CardAccount.UsageControlsSet, profile: PartnerProfile
+) -> OutboundCall:
     account = core.get_card_account(event.originator_id)
     controls: UsageControls = event.controls
     request = _wire(
@@ -270,8 +286,10 @@ def _acknowledged(
     return OutboundCall(kind, reference, send, resend_safe=resend_safe)
 
 
-@_for("paycore.CardAccount.BlockCodeChanged")
-def _block_code(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
+@_for(CardAccount.BlockCodeChanged)
+def _block_code(
+    core: PaymentsCore, event: CardAccount.BlockCodeChanged, profile: PartnerProfile
+) -> OutboundCall:
     account = core.get_card_account(event.originator_id)
     request = _wire(
         m.BlockCardRequest,
@@ -287,8 +305,10 @@ def _block_code(core: PaymentsCore, event: Any, profile: PartnerProfile) -> Outb
     )
 
 
-@_for("paycore.CardAccount.CardReplaced")
-def _replace_card(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
+@_for(CardAccount.CardReplaced)
+def _replace_card(
+    core: PaymentsCore, event: CardAccount.CardReplaced, profile: PartnerProfile
+) -> OutboundCall:
     account = core.get_card_account(event.originator_id)
     ref = _card_ref(account, event.card_id)
     request = _wire(
@@ -301,13 +321,25 @@ def _replace_card(core: PaymentsCore, event: Any, profile: PartnerProfile) -> Ou
 
     def send(client: EnkashClient) -> Answer:
         replaced = client.replace_card(request)
-        new_card = client.get_card_details(
-            m.CardRef(
-                companyId=ref["companyId"],
-                cardAccountId=ref["cardAccountId"],
-                enKashCardId=str(replaced.payload),
+        try:
+            new_card = client.get_card_details(
+                m.CardRef(
+                    companyId=ref["companyId"],
+                    cardAccountId=ref["cardAccountId"],
+                    enKashCardId=str(replaced.payload),
+                )
             )
-        )
+        except RemoteError as failure:
+            if failure.effect is Effect.UNKNOWN or not failure.retryable:
+                raise
+            # The replacement is applied, only the new card's details are missing: to
+            # the relay this item's outcome is unknown, or it would replace again.
+            raise type(failure)(
+                f"the card was replaced; its new card could not be read: {failure.message}",
+                effect=Effect.UNKNOWN,
+                retryable=False,
+                **failure.details,
+            ) from None
         return _card_recorder(account.id, new_card_id, new_card)
 
     return OutboundCall(
@@ -318,8 +350,10 @@ def _replace_card(core: PaymentsCore, event: Any, profile: PartnerProfile) -> Ou
 # -- payments --------------------------------------------------------------------------
 
 
-@_for("paycore.Payment.Submitted")
-def _submit_payment(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall | None:
+@_for(Payment.Submitted)
+def _submit_payment(
+    core: PaymentsCore, event: Payment.Submitted, profile: PartnerProfile
+) -> OutboundCall | None:
     payment = core.get_payment(event.originator_id)
     if payment.status is not PaymentStatus.SUBMITTED:
         return None  # its outcome came already (the payment-response webhook): it was sent
@@ -394,11 +428,14 @@ def _b2b_call(
     return _acknowledged(kind, f"{object_id}/v{version}", send)
 
 
-_BUYER_RESPONSE = {"ACCEPTED": "ACCEPT", "REJECTED": "REJECT", "RETURNED": "RETURN"}
+#: the buyer's response that moves an invoice to a status: the domain's mapping, read back
+_RESPONSE_OF_STATUS = {status: response for response, status in RESPONSE_STATUS.items()}
 
 
-@_for("paycore.Invoice.Responded")
-def _respond_to_invoice(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
+@_for(Invoice.Responded)
+def _respond_to_invoice(
+    core: PaymentsCore, event: Invoice.Responded, profile: PartnerProfile
+) -> OutboundCall:
     before = core.get_invoice(event.originator_id, version=event.originator_version - 1)
     request = _wire(
         m.ConfirmInvoiceRequest,
@@ -407,7 +444,7 @@ def _respond_to_invoice(core: PaymentsCore, event: Any, profile: PartnerProfile)
             "objectId": before.object_id,
             "supplierInvoiceNumber": before.supplier_invoice_number,
             "objectVersion": _version(event.object_version),
-            "buyerResponse": _BUYER_RESPONSE[event.status],
+            "buyerResponse": _RESPONSE_OF_STATUS[InvoiceStatus(event.status)].value,
             "buyerRemarks": event.remarks,
             "statusTransition": {"currentStatus": before.status, "newStatus": event.status},
         },
@@ -419,7 +456,7 @@ def _respond_to_invoice(core: PaymentsCore, event: Any, profile: PartnerProfile)
 
 
 def _purchase_order(
-    core: PaymentsCore, event: Any, profile: PartnerProfile
+    core: PaymentsCore, event: PurchaseOrder.Event, profile: PartnerProfile
 ) -> tuple[PurchaseOrder, PurchaseOrder]:
     """The order before the event and after it."""
     po_id, version = event.originator_id, event.originator_version
@@ -427,7 +464,7 @@ def _purchase_order(
 
 
 def _order_document(
-    profile: PartnerProfile, before: PurchaseOrder, after: PurchaseOrder, event: Any
+    profile: PartnerProfile, before: PurchaseOrder, after: PurchaseOrder, event: PurchaseOrder.Event
 ) -> m.PurchaseOrder:
     sent_at = event.timestamp
     return _wire(
@@ -452,7 +489,7 @@ _BUYER_ACTION = {"CANCELLED": "CANCEL", "CLOSED": "CLOSE"}
 def _whole_order(
     send: Callable[[EnkashClient, m.SendPurchaseOrderRequest], object],
     core: PaymentsCore,
-    event: Any,
+    event: PurchaseOrder.Event,
     profile: PartnerProfile,
 ) -> OutboundCall:
     """The order document, sent (``send_purchase_order``) or sent again after an edit."""
@@ -468,8 +505,10 @@ def _whole_order(
     )  # fmt: skip
 
 
-@_for("paycore.PurchaseOrder.StatusChanged")
-def _order_status(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall | None:
+@_for(PurchaseOrder.StatusChanged)
+def _order_status(
+    core: PaymentsCore, event: PurchaseOrder.StatusChanged, profile: PartnerProfile
+) -> OutboundCall | None:
     if event.status == "SENT":
         return _whole_order(EnkashClient.send_purchase_order, core, event, profile)
     if event.status not in _BUYER_ACTION:
@@ -493,8 +532,10 @@ def _order_status(core: PaymentsCore, event: Any, profile: PartnerProfile) -> Ou
     )  # fmt: skip
 
 
-@_for("paycore.PurchaseOrder.Edited")
-def _edit_order(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall | None:
+@_for(PurchaseOrder.Edited)
+def _edit_order(
+    core: PaymentsCore, event: PurchaseOrder.Edited, profile: PartnerProfile
+) -> OutboundCall | None:
     if event.status != "SENT":
         return None  # a draft is edited locally; it goes out when it is sent
     return _whole_order(EnkashClient.edit_purchase_order, core, event, profile)
@@ -505,12 +546,16 @@ def _edit_order(core: PaymentsCore, event: Any, profile: PartnerProfile) -> Outb
 NOTE_SENT, NOTE_CONFIRMED = 1, 2
 
 
-def _invoice_of_note(core: PaymentsCore, event: Any) -> Invoice:
+def _invoice_of_note(
+    core: PaymentsCore, event: Invoice.CdNoteReceived | Invoice.CdNoteConfirmed
+) -> Invoice:
     return core.get_invoice(event.originator_id, version=event.originator_version)
 
 
-@_for("paycore.Invoice.CdNoteReceived")
-def _send_note(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
+@_for(Invoice.CdNoteReceived)
+def _send_note(
+    core: PaymentsCore, event: Invoice.CdNoteReceived, profile: PartnerProfile
+) -> OutboundCall:
     invoice = _invoice_of_note(core, event)
     note = _wire(
         m.SendCreditDebitNoteRequest,
@@ -534,8 +579,10 @@ def _send_note(core: PaymentsCore, event: Any, profile: PartnerProfile) -> Outbo
     )  # fmt: skip
 
 
-@_for("paycore.Invoice.CdNoteConfirmed")
-def _confirm_note(core: PaymentsCore, event: Any, profile: PartnerProfile) -> OutboundCall:
+@_for(Invoice.CdNoteConfirmed)
+def _confirm_note(
+    core: PaymentsCore, event: Invoice.CdNoteConfirmed, profile: PartnerProfile
+) -> OutboundCall:
     invoice = _invoice_of_note(core, event)
     note = invoice.notes[event.note_id]
     confirmation = _wire(

@@ -10,8 +10,12 @@ so never from a count). For each item:
    client reference first; a call it cannot ask about and that is not safe to resend
    (card-account creation, card replacement, a payment) goes to the dead-letter list
    as ``REMOTE_OUTCOME_UNKNOWN`` instead of being sent again;
-3. the call, with its stable client reference; transient failures are retried with
-   exponential backoff and jitter, up to ``max_attempts``;
+3. the call, with its stable client reference. The client makes one attempt and
+   classifies a failure (``effect``, ``retryable``); the relay alone decides whether to
+   try again, waiting ``RelaySettings.backoff``, up to ``max_attempts`` attempts in all:
+   a failure known not to have applied the call is tried again if it is retryable; one
+   whose effect is unknown only if the call has an enquiry or is safe to resend, and
+   otherwise it is dead-lettered at once;
 4. the answer is recorded as a command on the aggregate in the same transaction as the
    relay's position (``PaymentsCore.tracking``); an item with nothing to record moves
    the position alone.
@@ -29,22 +33,21 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from eventsourcing.persistence import Notification, Tracking
 
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.enkash.errors import (
+    Effect,
     RemoteBusinessError,
     RemoteDuplicateError,
     RemoteError,
-    RemoteProtocolError,
     RemoteRejectedError,
-    RemoteTimeoutError,
-    RemoteUnavailableError,
     RequestValidationError,
 )
+from paycore.adapters.enkash.retry import Backoff
 from paycore.adapters.sync.calls import (
     Answer,
     NotReady,
@@ -64,17 +67,16 @@ CONSUMER = "sync-relay"
 OUTCOME_UNKNOWN = "REMOTE_OUTCOME_UNKNOWN"
 NOT_READY = "REMOTE_SYNC_NOT_READY"
 
-_TRANSIENT = (RemoteTimeoutError, RemoteUnavailableError, RemoteProtocolError)
 _REFUSED = (RemoteRejectedError, RemoteBusinessError, RequestValidationError)
 
 
 @dataclass(frozen=True)
 class RelaySettings:
-    #: attempts of one item (the first included) before it is dead-lettered
+    #: attempts of one item (the first included) before it is dead-lettered; the
+    #: client makes one attempt per call, so these are all the attempts there are
     max_attempts: int = 5
-    #: backoff before attempt n is min(cap, base * 2^(n-2)): half fixed, half random
-    backoff_base: float = 0.5
-    backoff_cap: float = 30.0
+    #: the wait before each attempt after the first
+    backoff: Backoff = field(default_factory=Backoff)
     #: how long an idle worker waits before it reads the log again
     poll_interval: float = 0.5
     batch_size: int = 50
@@ -293,10 +295,15 @@ class SyncRelay:
 
     def _deliver(self, call: OutboundCall, nid: int, *, retried: bool) -> Answer:
         last: RemoteError | None = None
+        # Whether an earlier attempt may have reached the platform: any of an earlier
+        # pass (cut short by a crash or a takeover) may have; of this pass, one whose
+        # effect is unknown. One that never left (refused connection) has not.
+        earlier = False
         for attempt in range(1, self.settings.max_attempts + 1):
             if attempt > 1:
                 self._pause(attempt)
-            earlier = self._items.start_attempt(nid, call.kind, call.reference) > 0
+            before = self._items.start_attempt(nid, call.kind, call.reference)
+            earlier = earlier or (attempt == 1 and before > 0)
             try:
                 return self._attempt(call, earlier=earlier, forced=retried)
             except RemoteDuplicateError as duplicate:
@@ -309,13 +316,16 @@ class SyncRelay:
                 if call.refused is not None:
                     return call.refused(refusal)
                 raise _Dead(refusal.code, refusal.message) from None
-            except _TRANSIENT as failure:
+            except RemoteError as failure:
+                if failure.effect is Effect.UNKNOWN:
+                    # The item knows more than the one request: an enquiry, or a
+                    # reference the platform dedupes, makes the next attempt safe.
+                    if not (call.enquire or call.resend_safe):
+                        raise _Dead(OUTCOME_UNKNOWN, _unknown(call, failure)) from None
+                    earlier = True
+                elif not failure.retryable:
+                    raise
                 last = failure
-                may_have_arrived = not (
-                    isinstance(failure, RemoteUnavailableError) and failure.http_status is None
-                )
-                if may_have_arrived and not (call.enquire or call.resend_safe):
-                    raise _Dead(OUTCOME_UNKNOWN, _unknown(call, failure)) from None
         assert last is not None
         raise _Dead(last.code, f"gave up after {self.settings.max_attempts} attempts: {last}")
 
@@ -331,9 +341,7 @@ class SyncRelay:
         return call.send(self.client)
 
     def _pause(self, attempt: int) -> None:
-        settings = self.settings
-        ceiling = min(settings.backoff_cap, settings.backoff_base * 2 ** (attempt - 2))
-        if self._stop.wait(ceiling / 2 + self._rng.uniform(0, ceiling / 2)):
+        if self._stop.wait(self.settings.backoff.delay(attempt, self._rng)):
             raise _Stopped
 
 

@@ -1,4 +1,8 @@
-"""The client alone, against scripted answers (``httpx.MockTransport``)."""
+"""The client alone, against scripted answers (``httpx.MockTransport``).
+
+The client makes one attempt per call and classifies a failure; whoever calls it tries
+again (``test_enkash_retry.py`` holds the helper's rules).
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,12 @@ import pytest
 
 from paycore.adapters.enkash import (
     AuthError,
+    Effect,
     EnkashClient,
     EnkashConfig,
     RemoteBusinessError,
     RemoteDuplicateError,
+    RemoteError,
     RemoteProtocolError,
     RemoteRejectedError,
     RemoteTimeoutError,
@@ -37,9 +43,6 @@ CONFIG = EnkashConfig(
     client_secret=SECRET,
     username="9000000000",
     password="unit-password",
-    max_attempts=3,
-    backoff_base=1.0,
-    backoff_cap=3.0,
 )
 ACCOUNT_QUERY = m.CardAccountQuery(companyId=COMPANY, cardAccountId="CA1")
 ACCOUNT = {"cardAccountId": "CA1", "companyId": COMPANY, "availableBalance": 10.5}
@@ -67,7 +70,6 @@ class Platform:
         self.api_answers = list(api)
         self.token_requests: list[httpx.Request] = []
         self.api_requests: list[httpx.Request] = []
-        self.sleeps: list[float] = []
         self.now = 0.0
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -79,12 +81,7 @@ class Platform:
         return answer(request) if callable(answer) else answer
 
     def client(self, config: EnkashConfig = CONFIG) -> EnkashClient:
-        return EnkashClient(
-            config,
-            transport=httpx.MockTransport(self),
-            sleep=self.sleeps.append,
-            clock=lambda: self.now,
-        )
+        return EnkashClient(config, transport=httpx.MockTransport(self), clock=lambda: self.now)
 
 
 def raising(exc: type[httpx.TransportError]) -> Answer:
@@ -192,54 +189,6 @@ def test_business_failure_keeps_the_remote_message() -> None:
     assert raised.value.code == "REMOTE_BUSINESS_FAILURE"
 
 
-def test_a_safe_read_is_retried_after_5xx_with_growing_jittered_backoff() -> None:
-    platform = Platform(
-        httpx.Response(503),
-        httpx.Response(502),
-        sealed(200, envelope_a(0, "Success", ACCOUNT)),
-    )
-    assert platform.client().get_card_account(ACCOUNT_QUERY).cardAccountId == "CA1"
-    assert len(platform.api_requests) == 3
-    first, second = platform.sleeps
-    assert 0.5 <= first <= 1.0  # ceiling 1.0: half fixed, half jitter
-    assert 1.0 <= second <= 2.0  # ceiling 2.0
-
-
-def test_a_safe_read_gives_up_after_max_attempts_as_unavailable() -> None:
-    platform = Platform(*[httpx.Response(503)] * 3)
-    with pytest.raises(RemoteUnavailableError) as raised:
-        platform.client().get_card_account(ACCOUNT_QUERY)
-    assert raised.value.http_status == 503
-    assert len(platform.api_requests) == 3
-
-
-def test_a_call_without_reference_is_not_resent_after_a_timeout() -> None:
-    platform = Platform(raising(httpx.ReadTimeout))
-    request = m.CreateCardRequest(companyId=COMPANY, cardAccountId="CA1")
-    with pytest.raises(RemoteTimeoutError):
-        platform.client().create_prepaid_card(request)
-    assert len(platform.api_requests) == 1
-
-
-def test_ap_payment_is_never_resent_after_a_timeout_and_names_its_urn() -> None:
-    platform = Platform(raising(httpx.ReadTimeout))
-    request = m.PaymentRequest(paymentIds=["P1"], paymentType="INVOICE", urn="URN-9")
-    with pytest.raises(RemoteTimeoutError) as raised:
-        platform.client().make_payment(request)
-    assert raised.value.details["reference"] == "URN-9"
-    assert len(platform.api_requests) == 1
-
-
-def test_a_request_that_never_left_is_sent_again_even_without_reference() -> None:
-    platform = Platform(
-        raising(httpx.ConnectError),
-        sealed(200, envelope_a(0, "Success", {"enKashCardId": "K9"})),
-    )
-    request = m.CreateCardRequest(companyId=COMPANY, cardAccountId="CA1")
-    assert platform.client().create_prepaid_card(request).enKashCardId == "K9"
-    assert len(platform.api_requests) == 2
-
-
 def load() -> m.LoadBalanceRequest:
     return m.LoadBalanceRequest(
         companyId=COMPANY,
@@ -263,60 +212,131 @@ def path_of(request: httpx.Request) -> str:
     return request.url.path.removeprefix("/api/v0/partner/enKashCard")
 
 
-def test_a_timed_out_load_found_by_enquiry_is_not_sent_again() -> None:
+#: one call of each repeat rule: a read (safe), a load (by reference), a card creation
+#: and an AP payment (once)
+CALLS: dict[str, Callable[[EnkashClient], object]] = {
+    "read": lambda client: client.get_card_account(ACCOUNT_QUERY),
+    "load": lambda client: client.load_balance(load()),
+    "card": lambda client: client.create_prepaid_card(
+        m.CreateCardRequest(companyId=COMPANY, cardAccountId="CA1")
+    ),
+    "payment": lambda client: client.make_payment(
+        m.PaymentRequest(paymentIds=["P1"], paymentType="INVOICE", urn="URN-9")
+    ),
+}
+NEVER_LEFT = [
+    raising(httpx.ConnectError),
+    raising(httpx.ConnectTimeout),
+    raising(httpx.PoolTimeout),
+]
+NO_ANSWER = [
+    raising(httpx.ReadTimeout),
+    raising(httpx.WriteTimeout),
+    raising(httpx.RemoteProtocolError),  # the connection dropped
+    lambda request: httpx.Response(503),
+    lambda request: httpx.Response(200, text="<html>maintenance</html>"),
+]
+
+
+def answered(status: int, document: Any) -> Answer:
+    """The answer as the request's area sends it: sealed on the card host, else plain."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "cards.test":
+            return sealed(status, document)
+        return httpx.Response(status, json=document)
+
+    return answer
+
+
+REFUSED = [
+    answered(400, envelope_a(1, "mandatory parameter missing")),
+    answered(200, envelope_a(1, "Insufficient balance in card account")),
+    answered(409, envelope_a(38, "Duplicate uniqueReferenceNumber")),
+]
+
+
+@pytest.mark.parametrize("call", CALLS)
+@pytest.mark.parametrize("answer", NEVER_LEFT + NO_ANSWER + REFUSED)
+def test_the_client_makes_one_request_whatever_the_failure(call: str, answer: Answer) -> None:
+    platform = Platform(*[answer] * 5)  # enough for any loop of repeats
+    with pytest.raises(RemoteError):
+        CALLS[call](platform.client())
+    assert len(platform.api_requests) == 1
+    assert len(platform.token_requests) == 1
+
+
+@pytest.mark.parametrize("call", CALLS)
+@pytest.mark.parametrize("answer", NEVER_LEFT)
+def test_a_request_that_never_left_is_not_applied_and_retryable(call: str, answer: Answer) -> None:
+    platform = Platform(answer)
+    with pytest.raises(RemoteUnavailableError) as raised:
+        CALLS[call](platform.client())
+    assert (raised.value.effect, raised.value.retryable) == (Effect.NOT_APPLIED, True)
+    assert raised.value.http_status is None
+
+
+@pytest.mark.parametrize(
+    ("call", "retryable"),
+    [("read", True), ("load", True), ("card", False), ("payment", False)],
+)
+@pytest.mark.parametrize("answer", NO_ANSWER)
+def test_an_answer_that_says_nothing_is_unknown_and_retryable_only_where_a_resend_is_safe(
+    call: str, retryable: bool, answer: Answer
+) -> None:
+    platform = Platform(answer)
+    with pytest.raises((RemoteTimeoutError, RemoteUnavailableError, RemoteProtocolError)) as raised:
+        CALLS[call](platform.client())
+    assert (raised.value.effect, raised.value.retryable) == (Effect.UNKNOWN, retryable)
+
+
+@pytest.mark.parametrize("call", CALLS)
+@pytest.mark.parametrize("answer", REFUSED)
+def test_a_refusal_is_not_applied_and_not_retryable(call: str, answer: Answer) -> None:
+    platform = Platform(answer)
+    with pytest.raises((RemoteRejectedError, RemoteBusinessError, RemoteDuplicateError)) as raised:
+        CALLS[call](platform.client())
+    assert (raised.value.effect, raised.value.retryable) == (Effect.NOT_APPLIED, False)
+
+
+def test_a_5xx_keeps_its_status_and_is_unavailable() -> None:
+    platform = Platform(httpx.Response(503))
+    with pytest.raises(RemoteUnavailableError) as raised:
+        platform.client().get_card_account(ACCOUNT_QUERY)
+    assert raised.value.http_status == 503
+
+
+def test_a_call_without_reference_is_not_resent_after_a_timeout() -> None:
+    platform = Platform(raising(httpx.ReadTimeout))
+    request = m.CreateCardRequest(companyId=COMPANY, cardAccountId="CA1")
+    with pytest.raises(RemoteTimeoutError) as raised:
+        platform.client().create_prepaid_card(request)
+    assert len(platform.api_requests) == 1
+    assert not raised.value.retryable
+
+
+def test_ap_payment_is_never_resent_after_a_timeout_and_names_its_urn() -> None:
+    platform = Platform(raising(httpx.ReadTimeout))
+    request = m.PaymentRequest(paymentIds=["P1"], paymentType="INVOICE", urn="URN-9")
+    with pytest.raises(RemoteTimeoutError) as raised:
+        platform.client().make_payment(request)
+    assert raised.value.details["reference"] == "URN-9"
+    assert len(platform.api_requests) == 1
+    assert (raised.value.effect, raised.value.retryable) == (Effect.UNKNOWN, False)
+
+
+def test_a_timed_out_load_is_not_looked_up_by_the_client_itself() -> None:
     platform = Platform(raising(httpx.ReadTimeout), sealed(200, envelope_a(0, "Success", [TXN])))
-    found = platform.client().load_balance(load())
-    assert found.enKashTransactionId == "T1"
-    assert [path_of(r) for r in platform.api_requests] == ["/balance", "/transaction/all"]
-
-
-def test_a_timed_out_load_the_enquiry_does_not_find_is_sent_again() -> None:
-    platform = Platform(
-        raising(httpx.ReadTimeout),
-        sealed(200, envelope_a(0, "Success", [])),
-        sealed(200, envelope_a(0, "Success", TXN)),
-    )
-    assert platform.client().load_balance(load()).pgReferenceNumber == "LOAD-7"
-    assert [path_of(r) for r in platform.api_requests] == [
-        "/balance",
-        "/transaction/all",
-        "/balance",
-    ]
-
-
-def test_a_duplicate_answer_to_a_resent_load_returns_the_transaction_applied_first() -> None:
-    platform = Platform(
-        raising(httpx.ReadTimeout),
-        sealed(200, envelope_a(0, "Success", [])),
-        sealed(409, envelope_a(38, "Duplicate uniqueReferenceNumber")),
-        sealed(200, envelope_a(0, "Success", [TXN])),
-    )
-    assert platform.client().load_balance(load()).enKashTransactionId == "T1"
-
-
-def test_a_duplicate_to_a_resent_load_the_enquiry_cannot_find_stays_an_error() -> None:
-    platform = Platform(
-        raising(httpx.ReadTimeout),
-        sealed(200, envelope_a(0, "Success", [])),
-        sealed(409, envelope_a(38, "Duplicate uniqueReferenceNumber")),
-        sealed(200, envelope_a(0, "Success", [])),
-    )
-    with pytest.raises(RemoteDuplicateError):
+    with pytest.raises(RemoteTimeoutError) as raised:
         platform.client().load_balance(load())
+    assert raised.value.details["reference"] == "LOAD-7"
+    assert [path_of(r) for r in platform.api_requests] == ["/balance"]
 
 
 def test_a_duplicate_on_the_first_attempt_is_an_error() -> None:
     platform = Platform(sealed(409, envelope_a(38, "Duplicate uniqueReferenceNumber")))
     with pytest.raises(RemoteDuplicateError):
         platform.client().load_balance(load())
-
-
-def test_when_the_enquiry_fails_too_the_outcome_is_reported_unknown() -> None:
-    platform = Platform(raising(httpx.ReadTimeout), *[httpx.Response(503)] * 3)
-    with pytest.raises(RemoteTimeoutError, match="enquiry by reference failed") as raised:
-        platform.client().load_balance(load())
-    assert raised.value.details["reference"] == "LOAD-7"
-    assert [path_of(r) for r in platform.api_requests].count("/balance") == 1
 
 
 def test_token_is_reused_until_the_margin_before_expiry_then_renewed() -> None:
@@ -351,6 +371,7 @@ def test_camel_case_token_answer_is_accepted() -> None:
 
 
 def test_a_refused_token_is_renewed_once_and_the_call_sent_again() -> None:
+    """Authentication, not a retry: a 401 turned the request away before it was applied."""
     platform = Platform(
         httpx.Response(401, json=envelope_a(1, "Invalid token")),
         sealed(200, envelope_a(0, "Success", ACCOUNT)),
@@ -365,9 +386,11 @@ def test_a_refused_token_is_renewed_once_and_the_call_sent_again() -> None:
 
 def test_a_token_refused_twice_is_an_auth_error() -> None:
     platform = Platform(*[httpx.Response(401, json=envelope_a(1, "Invalid token"))] * 2)
-    with pytest.raises(AuthError):
+    with pytest.raises(AuthError) as raised:
         platform.client().get_card_account(ACCOUNT_QUERY)
     assert len(platform.token_requests) == 2
+    assert len(platform.api_requests) == 2
+    assert (raised.value.effect, raised.value.retryable) == (Effect.NOT_APPLIED, False)
 
 
 def test_refused_credentials_are_never_tried_again_by_the_same_client() -> None:
@@ -384,14 +407,17 @@ def test_refused_credentials_are_never_tried_again_by_the_same_client() -> None:
     assert platform.api_requests == []
     assert first.value.remote_message == "Bad credentials"
     assert second.value.http_status == 400
+    assert (second.value.effect, second.value.retryable) == (Effect.NOT_APPLIED, False)
 
 
 def test_a_token_endpoint_outage_is_not_a_credential_failure() -> None:
     platform = Platform(sealed(200, envelope_a(0, "Success", ACCOUNT)))
     platform.token_answers = [httpx.Response(503), token()]
     client = platform.client()
-    with pytest.raises(RemoteUnavailableError):
+    with pytest.raises(RemoteUnavailableError) as raised:
         client.get_card_account(ACCOUNT_QUERY)
+    # the call never left: even a call that is never resent may be tried again
+    assert (raised.value.effect, raised.value.retryable) == (Effect.NOT_APPLIED, True)
     assert client.get_card_account(ACCOUNT_QUERY).cardAccountId == "CA1"
     assert len(platform.token_requests) == 2
 
@@ -411,6 +437,7 @@ def test_gift_card_without_a_value_is_refused_before_sending() -> None:
         platform.client().create_gift_card(request)
     assert raised.value.field == "loadAmount"
     assert platform.api_requests == []
+    assert (raised.value.effect, raised.value.retryable) == (Effect.NOT_APPLIED, False)
 
 
 def test_config_reads_every_field_from_the_environment() -> None:

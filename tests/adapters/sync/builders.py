@@ -22,6 +22,7 @@ import pytest
 
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.enkash import models as m
+from paycore.adapters.enkash.retry import Backoff
 from paycore.adapters.sandbox import Sandbox
 from paycore.adapters.sync import CONSUMER, PartnerProfile, RelaySettings, SyncRelay
 from paycore.domain.core import PaymentsCore
@@ -29,7 +30,7 @@ from tests.conftest import PostgresSchema, require_postgres
 
 BUYER, SUPPLIER = "BUYER01", "SUPPLIER01"
 OTP_KEY = b"sync-test-otp-key"
-FAST = RelaySettings(max_attempts=3, backoff_base=0.0, poll_interval=0.02)
+FAST = RelaySettings(max_attempts=3, backoff=Backoff(base=0.0), poll_interval=0.02)
 #: what a worker logs once it holds the lease and sends
 READY = "lease taken"
 #: a worker that has not started by then has failed to
@@ -59,7 +60,7 @@ def profile(*parties: str) -> PartnerProfile:
 
 
 def sandbox_client(sandbox: Sandbox, **overrides: Any) -> EnkashClient:
-    settings: dict[str, Any] = {"read_timeout": 0.3, "backoff_base": 0.0} | overrides
+    settings: dict[str, Any] = {"read_timeout": 0.3} | overrides
     return EnkashClient(sandbox.client_config(**settings))
 
 
@@ -125,7 +126,7 @@ def start_worker(
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
-        **sandbox.client_environ(read_timeout=0.25, backoff_base=0.0),
+        **sandbox.client_environ(read_timeout=0.25),
         "PAYCORE_SYNC_PROFILE": str(profile_file),
     }
     command = [sys.executable, "-m", "paycore.adapters.sync", "--db", url,

@@ -6,12 +6,15 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Iterator
 from uuid import UUID
 
+import httpx
 import pytest
 
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.enkash import endpoints as ep
+from paycore.adapters.enkash.retry import Backoff
 from paycore.adapters.sandbox import Fault, Sandbox
 from paycore.adapters.sync import (
     CONSUMER,
@@ -32,6 +35,7 @@ from tests.adapters.sync.builders import (
     card_with_account,
     profile,
     relay,
+    sandbox_client,
     sent_order,
     submitted_payment,
 )
@@ -136,11 +140,13 @@ def test_transient_failures_back_off_then_dead_letter_then_retry_once(
 ) -> None:
     setup = card_with_account(core)
     core.load_card(setup.account_id, setup.card_id, "10.00", "LOAD-UNAVAILABLE")
-    sync = relay(core, sync_client, settings=RelaySettings(max_attempts=2, backoff_base=0.0))
+    sync = relay(core, sync_client, settings=RelaySettings(max_attempts=2, backoff=Backoff(0.0)))
     sync.drain()  # the account and the card
-    sandbox.faults.force(ep.LOAD_BALANCE.path, Fault.SERVER_ERROR, times=6)
+    sandbox.faults.force(ep.LOAD_BALANCE.path, Fault.SERVER_ERROR, times=2)
     core.load_card(setup.account_id, setup.card_id, "10.00", "LOAD-LATER")
     sync.drain()
+    # the relay's attempts are all there are: the client tries once per attempt
+    assert sandbox.ledger.count_received("load_balance", "LOAD-LATER") == 2
     [dead] = sync.dead_letters()
     assert (dead.kind, dead.reference, dead.error_code) == (
         "load_balance", "LOAD-LATER", "REMOTE_UNAVAILABLE",
@@ -149,6 +155,85 @@ def test_transient_failures_back_off_then_dead_letter_then_retry_once(
     sync.drain()
     assert sync.dead_letters() == []
     assert sandbox.ledger.count_applied("load_balance", "LOAD-LATER") == 1
+
+
+class RefusingTransport(httpx.BaseTransport):
+    """The network to the sandbox, except that ``path`` refuses the next ``times``
+    connections (the request never leaves)."""
+
+    def __init__(self, path: str, times: int) -> None:
+        self.path, self.times, self.refused = path, times, 0
+        self._network = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == self.path and self.refused < self.times:
+            self.refused += 1
+            raise httpx.ConnectError("connection refused", request=request)
+        return self._network.handle_request(request)
+
+    def close(self) -> None:
+        self._network.close()
+
+
+@pytest.fixture
+def refusing(sandbox: Sandbox, request: pytest.FixtureRequest) -> Iterator[RefusingTransport]:
+    path, times = request.param
+    transport = RefusingTransport(path, times)
+    yield transport
+    transport.close()
+
+
+def refused_client(sandbox: Sandbox, transport: RefusingTransport) -> EnkashClient:
+    config = sandbox.client_config(read_timeout=0.3)
+    return EnkashClient(config, transport=transport)
+
+
+@pytest.mark.parametrize("refusing", [(ep.CREATE_CARD_ACCOUNT.path, 3)], indirect=True)
+def test_a_refused_connection_is_tried_again_by_the_relay_alone_even_for_a_call_never_resent(
+    core: PaymentsCore, sandbox: Sandbox, refusing: RefusingTransport
+) -> None:
+    """Card-account creation is never resent after an unknown outcome; a connection
+    that was refused is no such outcome."""
+    account_id = core.open_card_account("CMP1", "Acme Traders", "Staff cards", "CORPORATE")
+    settings = RelaySettings(max_attempts=4, backoff=Backoff(0.0))
+    with refused_client(sandbox, refusing) as client:
+        relay(core, client, settings=settings).drain()
+    assert refusing.refused == 3
+    assert sandbox.ledger.count_received("create_card_account") == 1
+    assert core.get_card_account(account_id).remote_id in sandbox.state.accounts
+
+
+@pytest.mark.parametrize("refusing", [(ep.CREATE_CARD_ACCOUNT.path, 100)], indirect=True)
+def test_a_refused_connection_costs_the_relays_max_attempts_and_no_more(
+    core: PaymentsCore, sandbox: Sandbox, refusing: RefusingTransport
+) -> None:
+    core.open_card_account("CMP1", "Acme Traders", "Staff cards", "CORPORATE")
+    settings = RelaySettings(max_attempts=3, backoff=Backoff(0.0))
+    with refused_client(sandbox, refusing) as client:
+        sync = relay(core, client, settings=settings)
+        sync.drain()
+        [dead] = sync.dead_letters()
+    assert (dead.kind, dead.error_code, dead.attempts) == (
+        "create_card_account", "REMOTE_UNAVAILABLE", 3,
+    )  # fmt: skip
+    assert refusing.refused == 3  # not 3 of the relay's times 3 of the client's
+    assert sandbox.ledger.count_received("create_card_account") == 0
+
+
+@pytest.mark.parametrize("refusing", [(ep.GET_CARD_DETAILS.path, 100)], indirect=True)
+def test_a_replacement_whose_new_card_cannot_be_read_is_never_sent_twice(
+    core: PaymentsCore, sandbox: Sandbox, refusing: RefusingTransport
+) -> None:
+    setup = card_with_account(core)
+    with sandbox_client(sandbox) as client:
+        relay(core, client).drain()  # the account and the card
+    core.replace_card(setup.account_id, setup.card_id)
+    with refused_client(sandbox, refusing) as client:
+        sync = relay(core, client)
+        sync.drain()
+        [dead] = sync.dead_letters()
+    assert (dead.kind, dead.error_code) == ("replace_card", OUTCOME_UNKNOWN)
+    assert sandbox.ledger.count_applied("replace_card") == 1
 
 
 def timed_out_payment(
