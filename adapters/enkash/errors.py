@@ -5,22 +5,18 @@ the HTTP status, so a host service can switch on ``code`` and a person can read 
 rest. Secrets never go into a message or a detail: the client builds every message
 itself and never copies a request body into one.
 
-Every error also says what the one attempt did, for whoever decides to try again (the
-sync relay, or :func:`paycore.adapters.enkash.retry.with_retries`): its ``effect``
-(known not to have happened, or unknown) and whether it is ``retryable``.
+Every error also says what its one attempt did, for whoever decides to try again (the
+sync relay, or :func:`~paycore.adapters.enkash.retry.with_retries`):
 
-=========================================  ===============  =========================
-failure                                    ``effect``       ``retryable``
-=========================================  ===============  =========================
-the request refused by its own model       ``NOT_APPLIED``  no
-connection refused, connect or pool        ``NOT_APPLIED``  yes
-timeout, the token endpoint down
-read timeout, dropped connection, 5xx,     ``UNKNOWN``      only if the endpoint's
-an answer that cannot be read                               repeat rule makes a
-                                                            resend safe
-credentials or token refused (401)         ``NOT_APPLIED``  no
-4xx, a business refusal, a duplicate       ``NOT_APPLIED``  no
-=========================================  ===============  =========================
+- ``effect``: ``NOT_APPLIED`` when the platform is known not to have applied it (the
+  request never left: its model refused it, the connection was refused, the connect or
+  pool timed out, there was no token; or the platform refused it: a 4xx, a business
+  refusal, a duplicate, a refused token); ``UNKNOWN`` when it may have (a read timeout,
+  a dropped connection, a 5xx, an answer that cannot be read);
+- ``retryable``: the same request, sent again, may succeed and cannot apply its effect
+  twice. A request that never left is retryable; one whose effect is unknown only if
+  its endpoint is safe to repeat (:class:`~paycore.adapters.enkash.endpoints.Repeat`);
+  a refusal never.
 """
 
 from __future__ import annotations
