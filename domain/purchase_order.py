@@ -77,6 +77,11 @@ RESPONSE_STATUS = {
 STATUS_AFTER_EDIT = {_O.DRAFT: _O.DRAFT, _O.SENT: _O.SENT, _O.RETURNED: _O.SENT}
 
 
+def unfulfilled_of(total: Money, fulfilled: Money) -> Money:
+    """What is still to arrive on an order: its total less what was fulfilled."""
+    return total - fulfilled
+
+
 class PurchaseOrder(PaycoreAggregate, VersionedObject):
     TOPIC = "paycore.PurchaseOrder"
 
@@ -141,7 +146,7 @@ class PurchaseOrder(PaycoreAggregate, VersionedObject):
 
     @property
     def unfulfilled(self) -> Money:
-        return self.total - self.fulfilled
+        return unfulfilled_of(self.total, self.fulfilled)
 
     def _move(self, status: PurchaseOrderStatus) -> None:
         PO_LIFECYCLE.check(self.status, status, purchase_order=self.object_id)

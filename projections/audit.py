@@ -50,8 +50,9 @@ class AuditTrail:
     ) -> list[AuditEvent]:
         """Events that match every criterion given, in log order.
 
-        ``event_type`` is a topic such as ``paycore.Invoice.PaymentReserved``; ``since``
-        is inclusive and ``until`` exclusive, both timezone-aware.
+        ``event_type`` is the topic an event class is stored under, such as
+        ``get_topic(Invoice.PaymentReserved)``; ``since`` is inclusive and ``until``
+        exclusive, both timezone-aware.
         """
         conditions: list[Condition] = []
         for column, value in (

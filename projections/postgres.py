@@ -40,7 +40,8 @@ class PostgresViewStore(ViewStore):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> PostgresViewStore:
-        """From the eventsourcing settings that :func:`paycore.adapters.persistence.stores.store_env` makes."""
+        """From the eventsourcing settings that
+        :func:`paycore.adapters.persistence.stores.store_env` makes."""
         return cls(
             PostgresDatastore(
                 dbname=env["POSTGRES_DBNAME"],

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.utils import get_topic
 
 from paycore.domain.card_account import AccountType, Card, CardAccount, UsageControls
 from paycore.domain.core import PaymentsCore
@@ -487,7 +488,7 @@ def test_set_pin_passes_the_pin_to_the_gateway_and_records_only_when(
     assert gateway.received == [(card_id, PIN)]
     assert card_of(core, account_id, card_id).pin_set_at == MONDAY
     events = stored(core)
-    assert events[-1][0] == "paycore.CardAccount.PinSet"
+    assert events[-1][0] == get_topic(CardAccount.PinSet)
     assert [topic for topic, state in events if PIN.encode() in state] == []
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from eventsourcing.utils import get_topic
 
 from paycore.domain.core import PaymentsCore
 from paycore.domain.errors import InvalidArgument, NotFound
 from paycore.domain.invoice import Invoice
+from paycore.domain.payment import Payment
 from paycore.domain.purchase_order import PurchaseOrder
 from paycore.projections import AuditTrail, Projector
 from tests.projections.expected import START, Clock, Scenario, exercise
@@ -34,11 +36,11 @@ def test_the_events_of_one_aggregate_come_in_version_order_with_their_metadata(
     stored = list(core.events.get(scenario.payment_id))
     assert [e.version for e in events] == [e.originator_version for e in stored]
     assert [e.event_type for e in events] == [
-        "paycore.Payment.Initiated",
-        "paycore.Payment.OtpSent",
-        "paycore.Payment.Authorised",
-        "paycore.Payment.Submitted",
-        "paycore.Payment.Succeeded",
+        get_topic(Payment.Initiated),
+        get_topic(Payment.OtpSent),
+        get_topic(Payment.Authorised),
+        get_topic(Payment.Submitted),
+        get_topic(Payment.Succeeded),
     ]
     assert {e.aggregate_type for e in events} == {"Payment"}
     assert events[-1].actor == "sync-relay"
@@ -70,9 +72,10 @@ def test_events_by_correlation_id_and_by_event_type(trail: AuditTrail, scenario:
     ticket = trail.events(correlation_id="ticket-1")
     assert ticket
     assert {e.correlation_id for e in ticket} == {"ticket-1"}
-    reserved = trail.events(event_type="paycore.Invoice.PaymentReserved")
+    reserved = trail.events(event_type=get_topic(Invoice.PaymentReserved))
     assert [e.fields["amount"] for e in reserved] == ["300.00", "200.00"]
-    both = trail.events(correlation_id="sync-7", event_type="paycore.Invoice.PaymentSettled")
+    settled = get_topic(Invoice.PaymentSettled)
+    both = trail.events(correlation_id="sync-7", event_type=settled)
     assert [e.aggregate_id for e in both] == [scenario.invoice_id]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -15,6 +16,8 @@ from paycore.projections import (
     AUDIT_TRAIL,
     CARDS,
     INVOICES,
+    PAYMENTS,
+    PURCHASE_ORDERS,
     Projector,
     ViewStore,
     open_views,
@@ -23,6 +26,7 @@ from paycore.projections.chain import head
 from paycore.projections.store import POSITIONS
 from paycore.projections.views import read_models
 from tests.conftest import POSTGRES_DSN, PostgresSchema, require_postgres
+from tests.domain import test_upcasting as v1
 from tests.projections.expected import Clock, assert_views_match, exercise
 
 
@@ -32,6 +36,28 @@ def test_views_equal_what_the_aggregates_and_events_say(
     exercise(core, clock)
     assert projector.update() == core.recorder.max_notification_id()
     assert_views_match(core, projector.store)
+
+
+def test_views_of_a_log_stored_before_events_carried_their_status_show_it(
+    core: PaymentsCore, projector: Projector
+) -> None:
+    core.recorder.insert_events(v1.v1_log())
+    projector.update()
+    assert_views_match(core, projector.store)
+    store = projector.store
+    assert {r.card_id: r.status for r in store.select(CARDS)} == {
+        v1.OLD_CARD: "BL",
+        v1.NEW_CARD: "UL",
+    }
+    assert {r.invoice_id: (r.status, r.outstanding) for r in store.select(INVOICES)} == {
+        v1.INVOICE: ("PARTIALLY_PAID", Decimal("600.00")),
+        v1.CANCELLED_INVOICE: ("CANCELLED", Decimal("50.00")),
+    }
+    assert {r.payment_id: r.status for r in store.select(PAYMENTS)} == {
+        v1.PAYMENT: "SUCCEEDED",
+        v1.FAILED_PAYMENT: "FAILED",
+    }
+    assert [(r.status, r.object_version) for r in store.select(PURCHASE_ORDERS)] == [("DRAFT", 1)]
 
 
 def assert_a_projector_fills(core: PaymentsCore, store: ViewStore, batch_size: int) -> None:
