@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, Protocol, Self, TypeVar
 from uuid import UUID
 
 import attrs
@@ -95,11 +95,20 @@ def confirmed_total(notes: Iterable[CdNote], note_type: NoteType) -> Money:
     return total(n.amount for n in notes if n.confirmed and n.note_type is note_type)
 
 
-def outstanding_of(
-    total: Money, debit_notes: Money, credit_notes: Money, settled: Money, reserved: Money
-) -> Money:
+class _Amount(Protocol):
+    def __add__(self, other: Self, /) -> Self: ...
+    def __sub__(self, other: Self, /) -> Self: ...
+
+
+A = TypeVar("A", bound=_Amount)
+
+
+def outstanding_of(total: A, debit_notes: A, credit_notes: A, settled: A, reserved: A) -> A:
     """What is still to pay on an invoice: total + confirmed debit notes - confirmed
-    credit notes - settled payments - payments in flight. Money never goes below zero."""
+    credit notes - settled payments - payments in flight.
+
+    The invoice works it out in :class:`Money`, which never goes below zero; a view may
+    pass the plain Decimals of its rows."""
     return total + debit_notes - credit_notes - settled - reserved
 
 

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from paycore.domain.invoice import CdNote, Invoice, NoteType, confirmed_total, outstanding_of
-from paycore.domain.money import Money, total
+from paycore.domain.money import Money
 from paycore.projections.tables import Table
 from paycore.projections.views.base import (
     ZERO,
@@ -52,20 +52,13 @@ INVOICES = Table("paycore_invoices", InvoiceRow, key=("invoice_id",), group="inv
 
 
 def _amounts(row: InvoiceRow) -> InvoiceRow:
-    """The row with its derived amounts worked out again from its total, notes,
-    settled amount and reservations."""
-    notes = [CdNote(n["note_type"], Money(n["amount"]), n["confirmed"]) for n in row.notes.values()]
-    debit = confirmed_total(notes, NoteType.DEBIT)
-    credit = confirmed_total(notes, NoteType.CREDIT)
-    reserved = total(Money(a) for a in row.reservations.values())
-    outstanding = outstanding_of(Money(row.total), debit, credit, Money(row.settled), reserved)
-    return replace(
-        row,
-        debit_notes=debit.amount,
-        credit_notes=credit.amount,
-        reserved=reserved.amount,
-        outstanding=outstanding.amount,
+    """The row with its reserved and outstanding amounts worked out again (the note
+    totals change only when a note is confirmed)."""
+    reserved = sum((Decimal(a) for a in row.reservations.values()), ZERO)
+    outstanding = outstanding_of(
+        row.total, row.debit_notes, row.credit_notes, row.settled, reserved
     )
+    return replace(row, reserved=reserved, outstanding=outstanding)
 
 
 def _received(e: Invoice.Received) -> InvoiceRow:
@@ -128,7 +121,15 @@ def _note_received(row: InvoiceRow, e: Invoice.CdNoteReceived) -> InvoiceRow:
 def _note_confirmed(row: InvoiceRow, e: Invoice.CdNoteConfirmed) -> InvoiceRow:
     note = {**row.notes[e.note_id], "confirmed": True}
     notes = {**row.notes, e.note_id: note}
-    return _amounts(replace(row, notes=notes, status=str(e.status)))
+    kept = [CdNote(n["note_type"], Money(n["amount"]), n["confirmed"]) for n in notes.values()]
+    confirmed = replace(
+        row,
+        notes=notes,
+        status=str(e.status),
+        debit_notes=confirmed_total(kept, NoteType.DEBIT).amount,
+        credit_notes=confirmed_total(kept, NoteType.CREDIT).amount,
+    )
+    return _amounts(confirmed)
 
 
 class InvoicesView(AggregateView[InvoiceRow]):
