@@ -9,9 +9,9 @@ import threading
 from paycore.adapters.cli.context import opened_core
 from paycore.adapters.cli.output import emit
 from paycore.adapters.enkash import EnkashClient, EnkashConfig
+from paycore.adapters.persistence.tables import SideTables
 from paycore.adapters.sync import PartnerProfile, SyncRelay
 from paycore.adapters.sync.items import RelayItems
-from paycore.adapters.persistence.tables import SideTables
 from paycore.domain.errors import NotFound
 
 

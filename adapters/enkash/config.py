@@ -43,10 +43,6 @@ class EnkashConfig(BaseModel):
     #: a token is renewed this many seconds before ``expires_in`` runs out (at most
     #: half of its lifetime)
     token_refresh_margin: float = Field(default=30.0, ge=0)
-    #: attempts of one call, the first included, where a repeat is safe
-    max_attempts: int = Field(default=3, ge=1, le=10)
-    backoff_base: float = Field(default=0.25, ge=0)
-    backoff_cap: float = Field(default=8.0, ge=0)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> EnkashConfig:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from paycore.adapters.sync.tables import SideTables
+from paycore.adapters.persistence.tables import SideTables
 
 SENDING, DEAD, RETRY = "sending", "dead", "retry"
 

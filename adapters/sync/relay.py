@@ -48,6 +48,7 @@ from paycore.adapters.enkash.errors import (
     RequestValidationError,
 )
 from paycore.adapters.enkash.retry import Backoff
+from paycore.adapters.persistence.tables import Lease, SideTables
 from paycore.adapters.sync.calls import (
     Answer,
     NotReady,
@@ -57,7 +58,6 @@ from paycore.adapters.sync.calls import (
 )
 from paycore.adapters.sync.items import DEAD, RETRY, DeadLetter, RelayItems
 from paycore.adapters.sync.profile import PartnerProfile
-from paycore.adapters.sync.tables import Lease, SideTables
 from paycore.domain.core import CommandContext, PaymentsCore
 from paycore.domain.errors import AlreadyProcessed, PaycoreError
 

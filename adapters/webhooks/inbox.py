@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from paycore.adapters.sync.tables import SideTables
+from paycore.adapters.persistence.tables import SideTables
 from paycore.adapters.webhooks.auth import WebhookAuth
 from paycore.adapters.webhooks.routes import ROUTES, Versioned, WebhookCommand
 from paycore.domain import CommandContext, PaymentsCore

@@ -24,7 +24,7 @@ def sandbox(sandbox_settings: SandboxSettings) -> Iterator[Sandbox]:
 
 @pytest.fixture
 def client(sandbox: Sandbox) -> Iterator[EnkashClient]:
-    config = sandbox.client_config(read_timeout=READ_TIMEOUT, backoff_base=0.0)
+    config = sandbox.client_config(read_timeout=READ_TIMEOUT)
     with EnkashClient(config) as enkash:
         yield enkash
 
