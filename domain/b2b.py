@@ -7,10 +7,12 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from paycore.domain.errors import PaycoreError, RemarksFormat
 
+REMARKS_LENGTH = 100
+DOCUMENT_NUMBER_LENGTH = 50
 #: Free text on B2B messages: 1-100 characters, no backslash or double quote.
-REMARKS = re.compile(r'[^\\"]{1,100}')
+REMARKS = re.compile(rf'[^\\"]{{1,{REMARKS_LENGTH}}}')
 #: Document numbers (supplier invoice number, buyer PO number): 1-50 such characters.
-DOCUMENT_NUMBER = re.compile(r'[^\\"]{1,50}')
+DOCUMENT_NUMBER = re.compile(rf'[^\\"]{{1,{DOCUMENT_NUMBER_LENGTH}}}')
 
 
 def check_format(

@@ -37,7 +37,9 @@ from paycore.domain.errors import (
 from paycore.domain.money import Money, total
 from paycore.domain.values import Immutable
 
-INVOICE_ID = re.compile(r"INV[A-Za-z0-9]{32}")
+#: How many letters or digits follow ``INV`` in an invoice objectId.
+INVOICE_ID_LENGTH = 32
+INVOICE_ID = re.compile(rf"INV[A-Za-z0-9]{{{INVOICE_ID_LENGTH}}}")
 
 
 class InvoiceStatus(StrEnum):

@@ -29,8 +29,10 @@ from paycore.domain.values import Immutable
 if TYPE_CHECKING:
     from paycore.domain.card_account import Card, CardAccount
 
-OTP_PATTERN = re.compile(r"[0-9]{6}")
-PIN_PATTERN = re.compile(r"[0-9]{4}")
+OTP_DIGITS = 6
+PIN_DIGITS = 4
+OTP_PATTERN = re.compile(rf"[0-9]{{{OTP_DIGITS}}}")
+PIN_PATTERN = re.compile(rf"[0-9]{{{PIN_DIGITS}}}")
 OTP_LIFETIME = timedelta(minutes=10)
 OTP_MAX_ATTEMPTS = 3
 

@@ -8,6 +8,7 @@ on the payment and its invoices together, and the application saves them atomica
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -18,6 +19,7 @@ import attrs
 from eventsourcing.domain import event
 
 from paycore.domain.aggregate import Lifecycle, PaycoreAggregate, table, upcast_adding
+from paycore.domain.arguments import invalid
 from paycore.domain.errors import (
     PartialPaymentAmount,
     PartialPaymentNotAllowed,
@@ -31,6 +33,8 @@ from paycore.domain.otp import OtpChallenge, require_challenge
 
 MINIMUM_PARTIAL = Money("1.00")
 MAX_INVOICES = 100
+#: The objectId of a payment paycore made: ``PMT`` and the 32 hex digits of its id.
+PAYMENT_OBJECT_ID = re.compile(r"PMT[0-9a-f]{32}")
 
 
 class PaymentType(StrEnum):
@@ -72,8 +76,15 @@ HOLDS_RESERVATION = frozenset({_P.AUTHORISED, _P.SUBMITTED})
 
 
 def payment_object_id(payment_id: UUID) -> str:
-    """A payment's B2B objectId (``PMT`` + 32 alphanumerics), its client reference."""
+    """A payment's B2B objectId (``PAYMENT_OBJECT_ID``), its client reference."""
     return f"PMT{payment_id.hex}"
+
+
+def payment_id_of(object_id: str) -> UUID:
+    """The id of the payment with this objectId: the inverse of ``payment_object_id``."""
+    if not isinstance(object_id, str) or not PAYMENT_OBJECT_ID.fullmatch(object_id):
+        raise invalid("object_id", f"a payment objectId ({PAYMENT_OBJECT_ID.pattern})", object_id)
+    return UUID(hex=object_id[3:])
 
 
 def check_payment_type(payment_type: str) -> PaymentType:

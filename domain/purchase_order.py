@@ -32,7 +32,9 @@ from paycore.domain.errors import (
 from paycore.domain.money import Money
 
 #: The docs give no pattern for a PO objectId; we take the invoice's shape, with "PO".
-PO_ID = re.compile(r"PO[A-Za-z0-9]{1,48}")
+#: The most letters or digits that follow ``PO`` in a purchase order objectId.
+PO_ID_LENGTH = 48
+PO_ID = re.compile(rf"PO[A-Za-z0-9]{{1,{PO_ID_LENGTH}}}")
 
 
 class PurchaseOrderStatus(StrEnum):

@@ -30,3 +30,10 @@ def test_python_block_runs(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     exec(compile(code, f"{document} block {number}", "exec"), {"__name__": "__docs__"})
+
+
+def test_every_file_the_architecture_page_names_exists() -> None:
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    named = re.findall(r"`((?:domain|adapters|projections)/[\w/]+\.py)`", page)
+    assert len(named) > 20
+    assert [path for path in named if not (ROOT / path).is_file()] == []

@@ -11,9 +11,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
 from paycore.adapters.cli.context import opened_projector
 from paycore.adapters.cli.output import emit
 from paycore.domain.errors import InvalidArgument
+from paycore.domain.invoice import Invoice
 from paycore.projections import AuditTrail, Digest
 
 KEY_VARIABLE = "PAYCORE_AUDIT_KEY"
@@ -35,7 +38,8 @@ def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     events = audit.add_parser("events", help="events by actor, correlation id, type, time")
     events.add_argument("--actor")
     events.add_argument("--correlation-id")
-    events.add_argument("--type", dest="event_type", help="a topic, e.g. paycore.Invoice.Responded")
+    example = get_topic(Invoice.Responded)
+    events.add_argument("--type", dest="event_type", help=f"a topic, e.g. {example}")
     events.add_argument("--since", type=_moment, help="ISO time with zone, inclusive")
     events.add_argument("--until", type=_moment, help="ISO time with zone, exclusive")
     events.add_argument("--limit", type=int, default=100)

@@ -58,7 +58,6 @@ class Reply:
     code: int
     message: str
     payload: Any
-    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,12 +73,7 @@ class Endpoint(Generic[Req, Res]):
 
 
 def acknowledgement(reply: Reply) -> m.Acknowledgement:
-    return m.Acknowledgement(
-        code=reply.code,
-        message=reply.message,
-        payload=reply.payload,
-        replayed=reply.replayed,
-    )
+    return m.Acknowledgement(code=reply.code, message=reply.message, payload=reply.payload)
 
 
 W = TypeVar("W", bound=m.WireResponse)

@@ -19,6 +19,7 @@ from uuid import UUID
 from paycore.adapters.enkash import models as m
 from paycore.domain import CommandContext, ObjectVersion, PaymentsCore
 from paycore.domain.invoice import Invoice
+from paycore.domain.payment import payment_id_of
 from paycore.domain.purchase_order import RESPONSE_STATUS, PurchaseOrder
 
 #: runs the command: (core, audit context, idempotency key)
@@ -49,13 +50,8 @@ class WebhookCommand:
 # -- payments ------------------------------------------------------------------------
 
 
-def _payment_id(object_id: str) -> UUID:
-    """paycore's payment id from its objectId, the inverse of ``Payment.object_id``."""
-    return UUID(hex=object_id[3:])
-
-
 def _payment_response(body: m.WebhookPaymentResponse) -> WebhookCommand:
-    payment_id = _payment_id(body.payment.objectId)
+    payment_id = payment_id_of(body.payment.objectId)
     if body.resp.result == "SUCCESS" and body.payment.utr:
         utr = body.payment.utr
         return WebhookCommand(
@@ -75,7 +71,7 @@ def _payment_confirmation(body: m.WebhookPaymentConfirmationResponse) -> Webhook
     confirmation = body.paymentConfirmation
     if confirmation.supplierResponse == "ACCEPT":
         return None
-    payment_id = _payment_id(confirmation.objectId)
+    payment_id = payment_id_of(confirmation.objectId)
     reason = f"the supplier rejected the payment: {confirmation.supplierRemarks}"
     return WebhookCommand(
         lambda core, context, key: core.record_payment_failure(

@@ -46,7 +46,9 @@ from paycore.domain.arguments import (
     REASON_LENGTH,
     UTR_LENGTH,
 )
+from paycore.domain.b2b import DOCUMENT_NUMBER_LENGTH, REMARKS_LENGTH
 from paycore.domain.card_account import (
+    MAX_CARDS_PER_CONTROLS,
     AccountType,
     CardForm,
     CardKind,
@@ -54,10 +56,11 @@ from paycore.domain.card_account import (
     UsageControls,
 )
 from paycore.domain.core import PaymentsCore
-from paycore.domain.invoice import BuyerResponse, NoteType
+from paycore.domain.invoice import INVOICE_ID_LENGTH, BuyerResponse, NoteType
 from paycore.domain.money import Money
+from paycore.domain.otp import OTP_DIGITS, PIN_DIGITS
 from paycore.domain.payment import PaymentType
-from paycore.domain.purchase_order import SupplierResponse
+from paycore.domain.purchase_order import PO_ID_LENGTH, SupplierResponse
 from paycore.domain.runner import CommandContext, CommandRunner
 
 Arguments = dict[str, Any]
@@ -97,12 +100,12 @@ def texts(max_length: int, *, forbidden: str = "") -> st.SearchStrategy[str]:
 
 def remarks() -> st.SearchStrategy[str]:
     """B2B remarks: 1-100 characters, no backslash or double quote."""
-    return texts(100, forbidden='\\"')
+    return texts(REMARKS_LENGTH, forbidden='\\"')
 
 
 def document_numbers() -> st.SearchStrategy[str]:
     """Supplier invoice or buyer PO numbers: 1-50 characters, no backslash or double quote."""
-    return texts(50, forbidden='\\"')
+    return texts(DOCUMENT_NUMBER_LENGTH, forbidden='\\"')
 
 
 def b2b_ids() -> st.SearchStrategy[str]:
@@ -112,22 +115,24 @@ def b2b_ids() -> st.SearchStrategy[str]:
 
 def invoice_object_ids() -> st.SearchStrategy[str]:
     """Invoice objectIds: ``INV`` and 32 letters or digits."""
-    return st.text(ALPHANUMERIC, min_size=32, max_size=32).map("INV".__add__)
+    return st.text(ALPHANUMERIC, min_size=INVOICE_ID_LENGTH, max_size=INVOICE_ID_LENGTH).map(
+        "INV".__add__
+    )
 
 
 def purchase_order_object_ids() -> st.SearchStrategy[str]:
     """Purchase order objectIds: ``PO`` and 1-48 letters or digits."""
-    return st.text(ALPHANUMERIC, min_size=1, max_size=48).map("PO".__add__)
+    return st.text(ALPHANUMERIC, min_size=1, max_size=PO_ID_LENGTH).map("PO".__add__)
 
 
 def otps() -> st.SearchStrategy[str]:
     """Six digits."""
-    return st.text(string.digits, min_size=6, max_size=6)
+    return st.text(string.digits, min_size=OTP_DIGITS, max_size=OTP_DIGITS)
 
 
 def pins() -> st.SearchStrategy[str]:
     """Four digits."""
-    return st.text(string.digits, min_size=4, max_size=4)
+    return st.text(string.digits, min_size=PIN_DIGITS, max_size=PIN_DIGITS)
 
 
 def account_types() -> st.SearchStrategy[str]:
@@ -244,14 +249,15 @@ def invalid_remarks() -> st.SearchStrategy[object]:
     return st.one_of(
         quoted,
         st.just(""),
-        st.text(ALPHANUMERIC, min_size=101, max_size=130),
+        st.text(ALPHANUMERIC, min_size=REMARKS_LENGTH + 1, max_size=REMARKS_LENGTH + 30),
         _NOT_TEXT,
     )
 
 
 def invalid_document_numbers() -> st.SearchStrategy[object]:
     quoted = st.tuples(texts(20), st.sampled_from(['"', "\\"])).map("".join)
-    return quoted | st.just("") | st.text(ALPHANUMERIC, min_size=51, max_size=60) | _NOT_TEXT
+    too_long = st.text(ALPHANUMERIC, min_size=DOCUMENT_NUMBER_LENGTH + 1, max_size=60)
+    return quoted | st.just("") | too_long | _NOT_TEXT
 
 
 def invalid_b2b_ids() -> st.SearchStrategy[object]:
@@ -262,7 +268,9 @@ def invalid_b2b_ids() -> st.SearchStrategy[object]:
 def invalid_invoice_object_ids() -> st.SearchStrategy[object]:
     """Anything but ``INV`` and exactly 32 letters or digits."""
     return st.one_of(
-        st.text(ALPHANUMERIC, max_size=40).filter(lambda s: len(s) != 32).map("INV".__add__),
+        st.text(ALPHANUMERIC, max_size=40)
+        .filter(lambda s: len(s) != INVOICE_ID_LENGTH)
+        .map("INV".__add__),
         invoice_object_ids().map(lambda s: "inv" + s[3:]),
         invoice_object_ids().map(lambda s: "PO" + s[3:]),
         invoice_object_ids().map(lambda s: s[:-1] + "-"),
@@ -275,7 +283,7 @@ def invalid_purchase_order_object_ids() -> st.SearchStrategy[object]:
     """Anything but ``PO`` and 1-48 letters or digits."""
     return st.one_of(
         st.just("PO"),
-        st.text(ALPHANUMERIC, min_size=49, max_size=60).map("PO".__add__),
+        st.text(ALPHANUMERIC, min_size=PO_ID_LENGTH + 1, max_size=60).map("PO".__add__),
         purchase_order_object_ids().map(lambda s: "po" + s[2:]),
         purchase_order_object_ids().map(lambda s: s + " "),
         invoice_object_ids(),
@@ -312,7 +320,12 @@ def invalid_card_id_lists() -> st.SearchStrategy[object]:
     card_id = st.uuids().map(str)
     return st.one_of(
         st.just([]),
-        st.lists(card_id, min_size=101, max_size=101, unique=True),
+        st.lists(
+            card_id,
+            min_size=MAX_CARDS_PER_CONTROLS + 1,
+            max_size=MAX_CARDS_PER_CONTROLS + 1,
+            unique=True,
+        ),
         card_id,
         st.lists(invalid_texts(ID_LENGTH), min_size=1, max_size=2),
         st.none(),
@@ -329,8 +342,8 @@ def invalid_usage_controls() -> st.SearchStrategy[object]:
 def invalid_otps() -> st.SearchStrategy[object]:
     """Not six ASCII digits."""
     return st.one_of(
-        st.text(string.digits, max_size=10).filter(lambda s: len(s) != 6),
-        st.text(string.ascii_letters, min_size=6, max_size=6),
+        st.text(string.digits, max_size=10).filter(lambda s: len(s) != OTP_DIGITS),
+        st.text(string.ascii_letters, min_size=OTP_DIGITS, max_size=OTP_DIGITS),
         st.just("\uff11\uff12\uff13\uff14\uff15\uff16"),  # full-width digits
         st.integers(0, 999999),
         st.none(),
@@ -340,8 +353,8 @@ def invalid_otps() -> st.SearchStrategy[object]:
 def invalid_pins() -> st.SearchStrategy[object]:
     """Not four ASCII digits."""
     return st.one_of(
-        st.text(string.digits, max_size=8).filter(lambda s: len(s) != 4),
-        st.text(string.ascii_letters, min_size=4, max_size=4),
+        st.text(string.digits, max_size=8).filter(lambda s: len(s) != PIN_DIGITS),
+        st.text(string.ascii_letters, min_size=PIN_DIGITS, max_size=PIN_DIGITS),
         st.integers(0, 9999),
         st.none(),
     )

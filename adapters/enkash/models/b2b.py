@@ -32,11 +32,12 @@ from paycore.adapters.enkash.models.common import (
     WireResponse,
     as_json_number,
 )
+from paycore.domain.payment import PAYMENT_OBJECT_ID
 
 InvoiceId = Annotated[str, Field(pattern=r"^[INV]{3}[A-Za-z0-9]{32}$")]
 PaymentId = Annotated[str, Field(pattern=r"^[PMT]{3}[A-Za-z0-9]{32}$")]
 #: the objectId of a payment paycore made: ``PMT`` and the payment id's hex
-PaycorePaymentId = Annotated[str, Field(pattern=r"^PMT[0-9a-f]{32}$")]
+PaycorePaymentId = Annotated[str, Field(pattern=f"^{PAYMENT_OBJECT_ID.pattern}$")]
 #: a document shape the docs show only by its field count: passed through as given
 Document = dict[str, Any]
 PaymentMode = Literal[

@@ -120,16 +120,11 @@ class WireResponse(BaseModel):
 
 
 class Acknowledgement(WireResponse):
-    """The platform's bare answer: code 0 and a message, the payload as given.
-
-    ``replayed`` is true when the answer was a duplicate of a resend of ours: the
-    first attempt had been applied.
-    """
+    """The platform's bare answer: code 0 and a message, the payload as given."""
 
     code: int
     message: str
     payload: Any = None
-    replayed: bool = False
 
 
 class TokenGrant(WireResponse):
