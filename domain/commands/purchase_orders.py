@@ -79,6 +79,9 @@ class PurchaseOrderCommands(CommandRunner):
     send_purchase_order = variant(
         _step, PurchaseOrder.send, "send_purchase_order", "Sends a draft order to the supplier."
     )
+    close_purchase_order = variant(
+        _step, PurchaseOrder.close, "close_purchase_order", "Closes a fulfilled order for good."
+    )
 
     def edit_purchase_order(
         self,
@@ -140,10 +143,6 @@ class PurchaseOrderCommands(CommandRunner):
             context,
             idempotency_key,
         )
-
-    close_purchase_order = variant(
-        _step, PurchaseOrder.close, "close_purchase_order", "Closes a fulfilled order for good."
-    )
 
     def cancel_purchase_order(
         self,
