@@ -150,6 +150,21 @@ class Lifecycle(Generic[S]):
     def allowed(self, current: S) -> frozenset[S]:
         return self.moves.get(current, frozenset())
 
+    def mermaid(self) -> str:
+        """The table as a Mermaid state diagram (docs/lifecycles.md prints these).
+
+        Statuses with no way out end at ``[*]``; a move that stays in its status (a
+        partial payment after another) is drawn as a loop.
+        """
+        lines = ["stateDiagram-v2"]
+        for current, targets in self.moves.items():
+            lines += [f"    {current} --> {target}" for target in sorted(targets)]
+            if not targets:
+                lines.append(f"    {current} --> [*]")
+        finals = {t for ts in self.moves.values() for t in ts} - set(self.moves)
+        lines += [f"    {final} --> [*]" for final in sorted(finals)]
+        return "\n".join(lines)
+
     def check(self, current: S, target: S, **details: Any) -> None:
         allowed = self.allowed(current)
         if target not in allowed:
