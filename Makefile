@@ -3,8 +3,14 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# What the project's own environments hold: paycore with every extra, and the dev group
+# (the tools and the host example's FastAPI; never in the published metadata).
+INSTALL := -e '.[postgres,server,testing]' --group dev
+# The Pythons paycore supports; `make versions` runs a fast subset on each.
+PYTHONS ?= 3.11 3.12 3.13
+VERSIONS_TESTS ?= tests/domain -k "not sqlite and not postgres"
 
-.PHONY: test demo lint typecheck
+.PHONY: test demo lint typecheck versions
 
 # mypy cannot follow the package-dir mapping of an editable install, so it reads the
 # three packages through a small link tree that has the installed layout.
@@ -12,11 +18,12 @@ typecheck: $(VENV)/.installed
 	mkdir -p .typecheck/paycore
 	for p in domain adapters projections; do ln -sfn ../../$$p .typecheck/paycore/$$p; done
 	MYPYPATH=.typecheck $(PY) -m mypy -p paycore.domain -p paycore.adapters -p paycore.projections -p benchmarks
+	MYPYPATH=.typecheck $(PY) -m mypy tests/domain/typed_async_core.py
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet $(INSTALL)
 	touch $@
 
 test: lint
@@ -29,3 +36,18 @@ demo: $(VENV)/.installed
 
 lint: typecheck
 	$(PY) -m ruff check domain adapters projections tests benchmarks
+
+# The domain tests on memory:// under each supported Python, a virtual environment per
+# version beside VENV. An interpreter comes from pyenv if it has one, else from PATH.
+versions:
+	set -e; for v in $(PYTHONS); do \
+		py=$$(ls -d $$HOME/.pyenv/versions/$$v.*/bin/python$$v 2>/dev/null | sort -V | tail -n 1); \
+		venv="$(VENV)-py$$v"; \
+		if [ ! -f "$$venv/.installed" ]; then \
+			"$${py:-python$$v}" -m venv "$$venv"; \
+			"$$venv/bin/python" -m pip install --quiet --upgrade pip; \
+			"$$venv/bin/python" -m pip install --quiet $(INSTALL); \
+			touch "$$venv/.installed"; \
+		fi; \
+		"$$venv/bin/python" -m pytest -q -p no:cacheprovider $(VERSIONS_TESTS); \
+	done

@@ -5,17 +5,24 @@ so the domain names no database and imports nothing from here.
 
 ``memory://``, ``sqlite:///relative.db`` or ``sqlite:////absolute/path.db``, and
 ``postgresql://user[:password]@host[:port]/database?schema=name``. Only strings are
-produced here: the eventsourcing library opens the store itself.
+produced here: the eventsourcing library opens the store itself. PostgreSQL needs the
+``postgres`` extra (``pip install 'paycore[postgres]'``); without it a PostgreSQL URL is a
+:class:`ConfigurationError` that says so, and memory and SQLite work as before.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from paycore.domain.errors import ConfigurationError
 
 #: The store of the CLI and the demo when neither a flag nor PAYCORE_DATABASE_URL names one.
 DEFAULT_URL = "sqlite:///paycore.db"
+
+#: What a PostgreSQL store needs installed: the modules the ``postgres`` extra brings.
+POSTGRES_MODULES = ("psycopg", "psycopg_pool")
+POSTGRES_EXTRA = "pip install 'paycore[postgres]'"
 
 #: Query parameters of a PostgreSQL URL and the library settings they become.
 POSTGRES_OPTIONS = {
@@ -51,6 +58,10 @@ def store_env(url: str) -> dict[str, str]:
 
 
 def _postgres_env(url: str) -> dict[str, str]:
+    missing = [name for name in POSTGRES_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        msg = f"a PostgreSQL store needs {' and '.join(missing)}: {POSTGRES_EXTRA}"
+        raise ConfigurationError(msg, missing=missing)
     parts = urlsplit(url)
     database = parts.path.lstrip("/")
     if not parts.hostname or not database:

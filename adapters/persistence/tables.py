@@ -9,6 +9,9 @@ delete with ``RETURNING``), so a crash never leaves half of one.
 A :class:`Lease` lets one worker at a time act for a consumer: a PostgreSQL advisory
 lock (held by the session, so it goes when the process dies), an ``flock`` on a file
 next to the SQLite database (one host), or a lock of the process for ``memory://``.
+
+psycopg is imported only for a PostgreSQL store, so a host without the ``postgres``
+extra uses SQLite and memory as before.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ import os
 import sqlite3
 import threading
 from collections.abc import Sequence
-from typing import Any, Protocol
-
-import psycopg
+from typing import TYPE_CHECKING, Any, Protocol
 
 from paycore.adapters.persistence.stores import store_env
 from paycore.domain.core import PaymentsCore
+
+if TYPE_CHECKING:
+    import psycopg
 
 Row = tuple[Any, ...]
 
@@ -47,6 +51,8 @@ class SideTables:
         self._postgres: psycopg.Connection[Row] | None = None
         self._sqlite: sqlite3.Connection | None = None
         if self._module == "eventsourcing.postgres":
+            import psycopg  # noqa: PLC0415  (store_env checked that the extra is installed)
+
             self._conninfo = psycopg.conninfo.make_conninfo(
                 host=env["POSTGRES_HOST"],
                 port=env["POSTGRES_PORT"],
@@ -97,6 +103,8 @@ class _AdvisoryLease:
         self._session: psycopg.Connection[Row] | None = None
 
     def try_acquire(self) -> bool:
+        import psycopg  # noqa: PLC0415  (only a PostgreSQL store has this lease)
+
         session = psycopg.connect(self._conninfo, autocommit=True)
         row = session.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (self._key,)).fetchone()
         if row and row[0]:

@@ -12,11 +12,16 @@ import pytest
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
+from paycore.domain.card_account import CardAccount
 from paycore.domain.core import PaymentsCore
+from paycore.domain.invoice import Invoice
+from paycore.domain.payment import Payment
+from paycore.domain.purchase_order import PurchaseOrder
 from paycore.domain.testing import machines
 from paycore.domain.testing.machines import (
     CardAccountMachine,
     InvoiceMachine,
+    ManualClock,
     PaycoreMachine,
     PaymentMachine,
     PurchaseOrderMachine,
@@ -27,6 +32,12 @@ from tests.conftest import PostgresSchema, require_postgres
 STORES = ["memory", "sqlite", "postgres"]
 #: Steps an example: long enough to reach the late statuses, short enough for CI.
 STEPS = 30
+
+
+class OftenSnapshotted(PaymentsCore):
+    """Snapshots every third event of an aggregate, so that short examples take some."""
+
+    snapshotting_intervals = dict.fromkeys((CardAccount, Invoice, Payment, PurchaseOrder), 3)
 
 
 @contextmanager
@@ -40,7 +51,8 @@ def core_on(store: str, directory: Path) -> Iterator[PaymentsCore]:
         else:
             require_postgres()
             url = stack.enter_context(PostgresSchema()).url
-        core = PaymentsCore(url, otp_key=b"test-otp-key")
+        # A manual clock, so the machines move time on and OTPs expire.
+        core = OftenSnapshotted(url, otp_key=b"test-otp-key", clock=ManualClock())
         stack.callback(core.close)
         yield core
 

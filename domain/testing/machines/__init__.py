@@ -15,23 +15,33 @@ and checks after each step that:
   rebuilding it from its latest snapshot gives the same state again.
 
 Every example uses fresh aggregates (new uuid4 ids and objectIds), so one core, and one
-store, can serve every example of a test. A host service runs the machines on its own
-store, with its own wiring of ``PaymentsCore`` (pytest or unittest collect the class):
+store, can serve every example of a test. A host service runs the machines on a core it
+built itself, with its own settings, store and wiring of ``PaymentsCore``:
 
     >>> from hypothesis import settings
     >>> from paycore.domain.core import PaymentsCore
-    >>> from paycore.domain.testing.machines import PurchaseOrderMachine, machine_for
-    >>> core = PaymentsCore("memory://")
-    >>> TestPurchaseOrders = machine_for(PurchaseOrderMachine, lambda: core)
-    >>> TestPurchaseOrders.settings = settings(max_examples=5, stateful_step_count=10)
-    >>> TestPurchaseOrders().runTest()
+    >>> from paycore.domain.testing.machines import ManualClock, run_machines
+    >>> core = PaymentsCore("memory://", clock=ManualClock())
+    >>> run_machines(core, settings=settings(max_examples=5, stateful_step_count=10))
+    >>> core.close()
 
-The machines set the core's ``clock`` (to a :class:`ManualClock`) and its
-``snapshotting_intervals`` (to :data:`SNAPSHOT_INTERVAL`), and never close the core.
+or collects one machine as a ``unittest.TestCase``: ``machine_for(PaymentMachine, lambda:
+core)``. The machines change no setting of the core and never close it. They read the
+time by the core's clock: built with a :class:`ManualClock`, the clock moves on between
+steps (so OTPs expire); with a real clock, nothing expires within an example. Snapshots
+are taken at the core's own ``snapshotting_intervals``, and by a rule of their own. For
+the length of an example a machine stands in for the core's ``latest.remember`` (which
+every save goes through) to keep each aggregate as its command left it, and gives it
+back afterwards.
 """
 
+from collections.abc import Sequence
+
+import hypothesis
+from hypothesis.stateful import run_state_machine_as_test
+
+from paycore.domain.core import PaymentsCore
 from paycore.domain.testing.machines.base import (
-    SNAPSHOT_INTERVAL,
     ManualClock,
     PaycoreMachine,
     bind,
@@ -42,8 +52,29 @@ from paycore.domain.testing.machines.invoices import InvoiceMachine
 from paycore.domain.testing.machines.payments import PaymentMachine
 from paycore.domain.testing.machines.purchase_orders import PurchaseOrderMachine
 
+#: Every machine, in the order :func:`run_machines` runs them.
+MACHINES: tuple[type[PaycoreMachine], ...] = (
+    CardAccountMachine,
+    InvoiceMachine,
+    PaymentMachine,
+    PurchaseOrderMachine,
+)
+
+
+def run_machines(
+    core: PaymentsCore,
+    machines: Sequence[type[PaycoreMachine]] = MACHINES,
+    *,
+    settings: hypothesis.settings | None = None,
+) -> None:
+    """Runs each machine on ``core`` (every example on the same core), with ``settings``
+    or the active hypothesis profile; the first broken invariant raises."""
+    for machine in machines:
+        run_state_machine_as_test(bind(machine, lambda: core), settings=settings)
+
+
 __all__ = [
-    "SNAPSHOT_INTERVAL",
+    "MACHINES",
     "CardAccountMachine",
     "InvoiceMachine",
     "ManualClock",
@@ -52,4 +83,5 @@ __all__ = [
     "PurchaseOrderMachine",
     "bind",
     "machine_for",
+    "run_machines",
 ]

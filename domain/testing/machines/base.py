@@ -1,6 +1,6 @@
 """What every machine builds on: the base machine with the rules and invariants they all
-have, the clock it sets on the core, binding a machine to a host's core, and the rules that
-more than one machine models (which refusals a command calls for, OTP checks, a B2B
+have, the clock a host may build its core with, binding a machine to a host's core, and
+the rules that more than one machine models (which refusals a command calls for, OTP checks, a B2B
 message's objectVersion).
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import unittest
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -21,17 +21,11 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from paycore.domain import errors
 from paycore.domain.aggregate import ObjectVersion, PaycoreAggregate
-from paycore.domain.card_account import CardAccount
 from paycore.domain.core import PaymentsCore
 from paycore.domain.errors import PaycoreError
-from paycore.domain.invoice import Invoice
 from paycore.domain.otp import OTP_MAX_ATTEMPTS, OtpChallenge
-from paycore.domain.payment import Payment
-from paycore.domain.purchase_order import PurchaseOrder
 from paycore.domain.testing import strategies
 
-#: Every this many events of an aggregate the core takes a snapshot while a machine runs.
-SNAPSHOT_INTERVAL = 3
 Refusals = Collection[type[PaycoreError]]
 R = TypeVar("R")
 M = TypeVar("M", bound="PaycoreMachine")
@@ -56,16 +50,17 @@ class PaycoreMachine(RuleBasedStateMachine):
             msg = f"{type(self).__name__} needs a core: machine_for(machine, core_factory)"
             raise TypeError(msg)
         self.core = core if core is not None else factory()  # type: ignore[misc]
-        self.clock = ManualClock()
-        self.core.clock = self.clock
-        # eventsourcing reads the intervals through the instance when it saves.
-        self.core.snapshotting_intervals = dict.fromkeys(  # type: ignore[misc]
-            (CardAccount, Invoice, Payment, PurchaseOrder), SNAPSHOT_INTERVAL
-        )
-        self.live = _live_aggregates(self.core)
+        self.live = _LiveAggregates(self.core)
         self.aggregates: list[UUID] = []
         self.final: dict[str, str] = {}
         self.checked: dict[str, dict[UUID, int]] = {"replay": {}, "snapshot": {}}
+
+    def teardown(self) -> None:
+        self.live.stop()
+
+    def now(self) -> datetime:
+        """The time by the core's own clock."""
+        return self.core.clock()
 
     # Running commands.
 
@@ -114,11 +109,15 @@ class PaycoreMachine(RuleBasedStateMachine):
 
     # Rules every machine has.
 
+    @precondition(lambda self: isinstance(self.core.clock, ManualClock))
     @rule(minutes=st.sampled_from([1, 5, 11]))
     def time_passes(self, minutes: int) -> None:
-        self.clock.advance(timedelta(minutes=minutes))
+        """Only on a core built with a :class:`ManualClock`: OTPs expire when it says so."""
+        clock = self.core.clock
+        assert isinstance(clock, ManualClock)
+        clock.advance(timedelta(minutes=minutes))
 
-    @precondition(lambda self: bool(self.aggregates))
+    @precondition(lambda self: bool(self.aggregates) and self.core.snapshots is not None)
     @rule(data=st.data())
     def take_a_snapshot(self, data: st.DataObject) -> None:
         """Snapshots an aggregate at its current version, unless one is there already."""
@@ -168,27 +167,23 @@ class ManualClock:
 
 
 class _LiveAggregates:
-    """Stands in for ``core.save``: keeps a copy of each aggregate as its command left it."""
+    """Keeps a copy of each aggregate as its command left it. Every command hands what it
+    saved to the core's ``latest.remember``; for the length of one example this stands in
+    for that method, and :meth:`stop` gives the core its own back."""
 
-    def __init__(self, save: Callable[..., Any]) -> None:
-        self.save = save
+    def __init__(self, core: PaymentsCore) -> None:
+        self.saved = core.latest
+        self.remember = core.latest.remember
         self.latest: dict[UUID, PaycoreAggregate] = {}
+        core.latest.remember = self  # type: ignore[method-assign]
 
-    def __call__(self, *aggregates: PaycoreAggregate, **kwargs: Any) -> Any:
-        recordings = self.save(*aggregates, **kwargs)
-        for aggregate in aggregates:
+    def __call__(self, saved: Sequence[PaycoreAggregate]) -> None:
+        self.remember(saved)
+        for aggregate in saved:
             self.latest[aggregate.id] = copy.deepcopy(aggregate)
-        return recordings
 
-
-def _live_aggregates(core: PaymentsCore) -> _LiveAggregates:
-    """The live aggregates of ``core``, observed from now on (once per core)."""
-    save: Any = core.save
-    if isinstance(save, _LiveAggregates):
-        return save
-    live = _LiveAggregates(save)
-    core.save = live  # type: ignore[method-assign, assignment]
-    return live
+    def stop(self) -> None:
+        del self.saved.remember
 
 
 def _replayed(core: PaymentsCore, aggregate_id: UUID) -> Any:

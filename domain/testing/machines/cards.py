@@ -271,7 +271,7 @@ class CardAccountMachine(PaycoreMachine):
         card = self.model[card_id]
         otp = card.otp if right and card.otp else wrong
         outcome = _otp_outcome(
-            card.otp, card.otp_expires_at, card.otp_failures, otp, self.clock.now
+            card.otp, card.otp_expires_at, card.otp_failures, otp, self.now()
         )
         self.run(outcome.refusals, lambda: self.core.verify_card_otp(card.account_id, card_id, otp))
         card.otp_failures += outcome.counts_failure
