@@ -52,7 +52,7 @@ def core_on(store: str, directory: Path) -> Iterator[PaymentsCore]:
             require_postgres()
             url = stack.enter_context(PostgresSchema()).url
         # A manual clock, so the machines move time on and OTPs expire.
-        core = OftenSnapshotted(url, otp_key=b"test-otp-key", clock=ManualClock())
+        core = OftenSnapshotted(url, clock=ManualClock())
         stack.callback(core.close)
         yield core
 

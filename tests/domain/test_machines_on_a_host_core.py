@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 
 from hypothesis import settings
@@ -24,7 +25,7 @@ def host_clock() -> datetime:
 
 
 def test_running_the_machines_changes_no_setting_of_the_hosts_core() -> None:
-    core = HostCore("memory://", clock=host_clock, otp_key=b"host-otp-key")
+    core = HostCore("memory://", clock=host_clock, otp_key=secrets.token_bytes(32))
     own = dict(vars(core))
     run_machines(core, settings=FEW)
     assert core.clock is host_clock
