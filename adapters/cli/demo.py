@@ -24,6 +24,7 @@ from paycore.adapters.cli.webhooks import serving
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.enkash import models as m
 from paycore.adapters.sandbox import SandboxSettings, WebhookTarget, deliver, run_sandbox
+from paycore.adapters.sandbox.faults import WebhookFault
 from paycore.adapters.sync import EnkashPinGateway, PartnerProfile, SyncRelay
 from paycore.adapters.webhooks import WebhookAuth, WebhookInbox
 from paycore.domain.card_account import UsageControls
@@ -260,6 +261,7 @@ class Day:
             core.respond_to_invoice(invoice, "ACCEPT", "Goods received in full", context=CLERK)
         self.say("the clerk accepted all three")
 
+        self.sync()  # the clerk's answers reach the platform before any payment does
         partial = core.initiate_payment(
             [first], amount="5000.00", context=TREASURY, idempotency_key="pay-1"
         )
@@ -274,16 +276,22 @@ class Day:
             lambda: core.initiate_payment([first], amount="6800.00"),
         )
         full = core.initiate_payment([second], context=TREASURY, idempotency_key="pay-2")
-        core.authorise_payment(full, core.request_payment_otp(full).otp, context=TREASURY)
-        core.submit_payment(full, context=TREASURY)
+        declined = core.initiate_payment([third], context=TREASURY, idempotency_key="pay-3")
+        for payment in (full, declined):
+            core.authorise_payment(payment, core.request_payment_otp(payment).otp, context=TREASURY)
+            core.submit_payment(payment, context=TREASURY)
         self.ids["payment"] = partial
+        # The platform answers each payment with its signed payment-response webhook; the
+        # bank declines the third, and each answer is delivered twice.
+        self.sandbox.state.decline_payment(
+            core.get_payment(declined).object_id, "PAYMENT_DECLINED", "Declined by the bank"
+        )
+        self.sandbox.faults.force_webhook(WebhookFault.DUPLICATE, times=3)
         self.sync()
-        for payment, utr in ((partial, "UTR260001"), (full, "UTR260002")):
-            body = _payment_response(core.get_payment(payment).object_id, utr)
-            self.post("/api/v0/payment/resp-pay", body)
-            self.post("/api/v0/payment/resp-pay", body)
-        self.say("a partial payment of ₹5,000.00 (OTP) and a full one of ₹2,360.00, submitted")
-        self.say("through the relay; their outcome webhooks came twice and counted once")
+        self.say("a partial payment of ₹5,000.00 (OTP) and a full one of ₹2,360.00 went through")
+        self.say("the relay; the platform's outcome webhooks came twice and counted once")
+        reason = core.get_payment(declined).failure_reason
+        self.say(f"the bank declined a third, of ₹5,900.00: {reason}")
         self.post(
             "/api/v0/cd-note/req-send", _credit_note("CNWIDGETS2026003", objects[2], "900.00")
         )
@@ -371,14 +379,6 @@ def _invoice_request(object_id: str, number: str, total: str) -> dict[str, Any]:
             "invoiceAmount": {"totalAmount": total},
             "partialPaymentAllowed": True,
         },
-    }
-
-
-def _payment_response(object_id: str, utr: str) -> dict[str, Any]:
-    return {
-        "b2bIds": {"buyerB2BId": BUYER, "supplierB2BId": SUPPLIER},
-        "resp": {"reqMsgId": object_id, "result": "SUCCESS"},
-        "payment": {"objectId": object_id, "utr": utr, "type": "ONPLATFORM"},
     }
 
 

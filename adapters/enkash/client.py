@@ -45,6 +45,7 @@ from paycore.adapters.enkash.errors import (
     RemoteTimeoutError,
     RemoteUnavailableError,
     RequestValidationError,
+    redacted,
 )
 
 log = logging.getLogger("paycore.adapters.enkash")
@@ -272,8 +273,12 @@ class EnkashClient:
         return self._call(ep.LOAD_BALANCE, request)
 
     def find_transaction(self, request: m.TransactionQuery) -> m.CardTransaction | None:
-        """The card transaction whose ``pgReferenceNumber`` is the given reference."""
-        return self._call(ep.FIND_TRANSACTION, request)
+        """The card transaction whose ``pgReferenceNumber`` is the given reference, or
+        None. Only an answer naming that reference counts: an enquiry that finds
+        something else has not found the load."""
+        found = self._call(ep.FIND_TRANSACTION, request)
+        wanted = request.pgReferenceNumber
+        return next((t for t in found if t.pgReferenceNumber == wanted), None)
 
     def generate_card_otp(self, request: m.CardOtpRequest) -> m.CardOtp:
         return self._call(ep.GENERATE_CARD_OTP, request)
@@ -294,6 +299,8 @@ class EnkashClient:
         return self._call(ep.GET_CARD_DETAILS, request)
 
     def search_cards(self, request: m.CardSearchRequest) -> list[m.Card]:
+        """The cards the search answers with: one card or a page of them (the pages
+        disagree, :func:`~paycore.adapters.enkash.endpoints.records` reads both)."""
         return self._call(ep.SEARCH_CARDS, request)
 
     # -- Bharat Connect B2B ----------------------------------------------------------
@@ -348,7 +355,7 @@ class EnkashClient:
         """One attempt: the answer read, or a classified :class:`RemoteError`."""
         body = self._encode(endpoint, request)
         reference = endpoint.reference(request) if endpoint.reference else None
-        return self._read(endpoint, self._attempt(endpoint, body, reference))
+        return self._read(endpoint, self._attempt(endpoint, body, reference), reference)
 
     def _encode(self, endpoint: ep.Endpoint[Any, Any], request: m.WireRequest) -> str:
         if not isinstance(request, endpoint.request):
@@ -416,7 +423,8 @@ class EnkashClient:
         reference: str | None,
     ) -> ep.Reply:
         status = response.status_code
-        reply = _reply(self._document(endpoint, response))
+        document = self._document(endpoint, response)
+        reply = _reply(document)
         facts: dict[str, Any] = {
             "remote_code": reply.code if reply else None,
             "remote_message": reply.message if reply else None,
@@ -438,7 +446,12 @@ class EnkashClient:
             raise RemoteRejectedError(f"{endpoint.name}: refused ({said})", **facts)
         if reply is None:
             raise RemoteProtocolError(
-                f"{endpoint.name}: answer has neither envelope", **facts, **_unknown(endpoint)
+                f"{endpoint.name}: answer has neither envelope",
+                answer=redacted(document)
+                if document is not None
+                else f"<{len(response.content)} bytes, not JSON>",
+                **facts,
+                **_unknown(endpoint),
             )
         if reply.code != 0:
             raise RemoteBusinessError(f"{endpoint.name}: declined ({said})", **facts)
@@ -456,11 +469,18 @@ class EnkashClient:
                 raise RemoteProtocolError(
                     f"{endpoint.name}: encrypted answer could not be read",
                     http_status=response.status_code,
+                    endpoint=endpoint.name,
+                    answer=f"<{len(wrapped)} chars that do not decrypt>",
                     **_unknown(endpoint),
                 ) from None
         return document
 
-    def _read(self, endpoint: ep.Endpoint[Any, ep.Res], reply: ep.Reply) -> ep.Res:
+    def _read(
+        self, endpoint: ep.Endpoint[Any, ep.Res], reply: ep.Reply, reference: str | None
+    ) -> ep.Res:
+        """The typed answer. One that does not have the expected shape came after the
+        platform said code 0, so it may have acted: the effect is unknown, and what came
+        back travels with the error (redacted) to whoever reconciles."""
         try:
             return endpoint.read(reply)
         except ValidationError as exc:
@@ -471,5 +491,8 @@ class EnkashClient:
                 remote_code=reply.code,
                 remote_message=reply.message,
                 http_status=200,
+                endpoint=endpoint.name,
+                reference=reference,
+                answer=redacted(reply.payload),
                 **_unknown(endpoint),
             ) from None

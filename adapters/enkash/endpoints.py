@@ -80,16 +80,35 @@ W = TypeVar("W", bound=m.WireResponse)
 
 
 def _one(model: type[W]) -> Callable[[Reply], W]:
+    """An answer paycore needs a member of (the new account's or card's id)."""
     return lambda reply: model.model_validate(reply.payload)
 
 
-def _cards(reply: Reply) -> list[m.Card]:
-    return [m.Card.model_validate(item) for item in reply.payload or []]
+def _whatever(model: type[W]) -> Callable[[Reply], W]:
+    """An answer the pages do not show, whose code 0 is all paycore needs: an object is
+    read for what it holds, anything else gives the model's empty value."""
+    return lambda reply: model.model_validate(
+        reply.payload if isinstance(reply.payload, dict) else {}
+    )
 
 
-def _first_transaction(reply: Reply) -> m.CardTransaction | None:
-    found = [m.CardTransaction.model_validate(item) for item in reply.payload or []]
-    return found[0] if found else None
+def records(payload: Any) -> list[Any]:
+    """The items of an answer that may list several.
+
+    The pages disagree on the card search's answer: one card object (api-24480520) or
+    a page ``{recordsCount, data: [...]}`` (api-24480521); a list is read as well.
+    """
+    if payload is None:
+        return []
+    if isinstance(payload, list):
+        return payload
+    if isinstance(payload, dict) and isinstance(payload.get("data"), list):
+        return list(payload["data"])
+    return [payload]
+
+
+def _all(model: type[W]) -> Callable[[Reply], list[W]]:
+    return lambda reply: [model.model_validate(item) for item in records(reply.payload)]
 
 
 def _object_id(document: str) -> Callable[[Any], str]:
@@ -125,10 +144,12 @@ CREATE_CARD = _card("create_card", "", m.CreateCardRequest, _one(m.Card), ONCE)
 SET_PIN = _card("set_pin", "/setPin", m.SetPinRequest, acknowledgement, ONCE, Envelope.B)
 LOAD_BALANCE = _card(
     "load_balance", "/balance",
-    m.LoadBalanceRequest, _one(m.CardTransaction), BY_REFERENCE,
+    m.LoadBalanceRequest, _whatever(m.CardTransaction), BY_REFERENCE,
     reference=lambda request: request.uniqueReferenceNumber,
 )  # fmt: skip
-GENERATE_CARD_OTP = _card("generate_card_otp", "/otp", m.CardOtpRequest, _one(m.CardOtp), ONCE)
+GENERATE_CARD_OTP = _card(
+    "generate_card_otp", "/otp", m.CardOtpRequest, _whatever(m.CardOtp), ONCE
+)
 SET_USAGE_CONTROLS = _card(
     "set_usage_controls", "/velocity/rule",
     m.UsageControlsRequest, acknowledgement, SAFE, Envelope.B,
@@ -140,9 +161,9 @@ GET_USAGE_LIMITS = _card(
 REPLACE_CARD = _card("replace_card", "/replaceCard", m.ReplaceCardRequest, acknowledgement, ONCE)
 BLOCK_CARD = _card("block_card", "/block", m.BlockCardRequest, acknowledgement, SAFE)
 GET_CARD_DETAILS = _card("get_card_details", "/wallet-details", m.CardRef, _one(m.Card), SAFE)
-SEARCH_CARDS = _card("search_cards", "/search", m.CardSearchRequest, _cards, SAFE)
+SEARCH_CARDS = _card("search_cards", "/search", m.CardSearchRequest, _all(m.Card), SAFE)
 FIND_TRANSACTION = _card(
-    "find_transaction", "/transaction/all", m.TransactionQuery, _first_transaction, SAFE
+    "find_transaction", "/transaction/all", m.TransactionQuery, _all(m.CardTransaction), SAFE
 )
 
 

@@ -22,6 +22,7 @@ sync relay, or :func:`~paycore.adapters.enkash.retry.with_retries`):
 from __future__ import annotations
 
 import enum
+import json
 from typing import Any, ClassVar
 
 from paycore.domain.errors import PaycoreError
@@ -152,7 +153,11 @@ class RemoteTimeoutError(RemoteError):
 
 
 class RemoteProtocolError(RemoteError):
-    """The answer could not be read: not JSON, not decryptable, or an unknown shape."""
+    """The answer could not be read: not JSON, not decryptable, or an unknown shape.
+
+    It came after the request was sent, so the effect is unknown; ``details["answer"]``
+    keeps what came back, as :func:`redacted` shows it, for whoever reconciles.
+    """
 
     code: ClassVar[str] = "REMOTE_PROTOCOL"
 
@@ -161,3 +166,38 @@ class PayloadCryptoError(RemoteProtocolError):
     """A payload could not be decrypted with the configured secret."""
 
     code: ClassVar[str] = "REMOTE_PAYLOAD_CRYPTO"
+
+
+#: answer members whose values are shown in an error: ids, references, codes, statuses
+#: and messages; every other string (a token, a holder's name, e-mail or mobile, a
+#: document number) is shown only by its length
+SHOWN_MEMBERS = frozenset(
+    {
+        "response_code", "response_message", "code", "message", "payload", "result",
+        "reqMsgId", "errorCd", "errorDtl", "errorField", "status", "blockCode",
+        "companyId", "cardAccountId", "enKashCardId", "enkashCardId", "userId",
+        "enKashTransactionId", "enkashCardTxnId", "pgReferenceNumber",
+        "uniqueReferenceNumber", "otpRequestId", "objectId", "urn", "utr",
+        "cardTransactionType", "txnDate", "maskedNumber", "recordsCount",
+    }
+)  # fmt: skip
+#: the longest rendering of an answer kept in an error
+ANSWER_LIMIT = 240
+
+
+def redacted(answer: Any) -> str:
+    """An answer as an error may show it: its structure, numbers and the values of
+    :data:`SHOWN_MEMBERS`; other strings become ``<n chars>``. Cut at
+    :data:`ANSWER_LIMIT` characters."""
+
+    def shown(value: Any, member: str | None) -> Any:
+        if isinstance(value, dict):
+            return {str(key): shown(item, str(key)) for key, item in value.items()}
+        if isinstance(value, list):
+            return [shown(item, member) for item in value]
+        if isinstance(value, str) and member not in SHOWN_MEMBERS:
+            return f"<{len(value)} chars>"
+        return value
+
+    text = json.dumps(shown(answer, "payload"), separators=(",", ":"), default=str)
+    return text if len(text) <= ANSWER_LIMIT else text[: ANSWER_LIMIT - 3] + "..."

@@ -26,6 +26,8 @@ class Fault(enum.Enum):
     SERVER_ERROR = "server_error"
     #: apply the effect, then hold the answer and drop the connection
     TIMEOUT_AFTER_EFFECT = "timeout_after_effect"
+    #: apply the effect, then answer HTTP 200 with a body that has neither envelope
+    UNREADABLE_AFTER_EFFECT = "unreadable_after_effect"
 
 
 class WebhookFault(enum.Enum):
@@ -43,12 +45,16 @@ class FaultRates:
     latency: float = 0.0
     server_error: float = 0.0
     timeout_after_effect: float = 0.0
+    unreadable_after_effect: float = 0.0
     duplicate_webhook: float = 0.0
     out_of_order_webhook: float = 0.0
     latency_seconds: float = 0.05
 
     def __post_init__(self) -> None:
-        request_total = self.latency + self.server_error + self.timeout_after_effect
+        request_total = (
+            self.latency + self.server_error + self.timeout_after_effect
+            + self.unreadable_after_effect
+        )  # fmt: skip
         webhook_total = self.duplicate_webhook + self.out_of_order_webhook
         if not (0 <= request_total <= 1 and 0 <= webhook_total <= 1):
             raise ValueError("fault rates must be non-negative and add up to at most 1")
@@ -84,6 +90,7 @@ class FaultPlan:
                     (rates.latency, Fault.LATENCY),
                     (rates.server_error, Fault.SERVER_ERROR),
                     (rates.timeout_after_effect, Fault.TIMEOUT_AFTER_EFFECT),
+                    (rates.unreadable_after_effect, Fault.UNREADABLE_AFTER_EFFECT),
                 ],
                 Fault.NONE,
             )

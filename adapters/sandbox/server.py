@@ -49,6 +49,8 @@ TOKEN_PATH = "/oauth/token"  # noqa: S105  (a path, not a password)
 EFFECTS_PATH = "/_sandbox/effects"
 #: failed token requests in a row that lock the account, as the platform documents
 LOCK_AFTER_FAILURES = 3
+#: the answer of an UNREADABLE_AFTER_EFFECT: JSON, but neither envelope
+UNREADABLE: dict[str, str] = {"status": "OK"}
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,8 @@ class Sandbox:
             self._stopping.wait(self.settings.hang_seconds)
             raise _DropConnectionError
         self._record(endpoint, reference, fault, 200)
+        if fault is Fault.UNREADABLE_AFTER_EFFECT:
+            return 200, UNREADABLE
         return 200, _envelope(endpoint, 0, "SUCCESS", outcome.payload)
 
     def _record(

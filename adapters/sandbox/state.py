@@ -1,11 +1,13 @@
 """The sandbox's platform: in-memory state and the remote rules paycore knows of.
 
 Each endpoint of :mod:`paycore.adapters.enkash.endpoints` has one rule here that takes
-a validated request and returns an :class:`Outcome` (the payload to answer with, and
-the effect applied, if any), or raises :class:`Refusal` with the status and code the
-platform would answer. Rules the docs state are enforced (no loads to gift cards,
-block codes, duplicate client references); where the docs are silent the sandbox
-takes the choice written in ``docs/remote-api.md``.
+a validated request and returns an :class:`Outcome` (the payload to answer with, the
+effect applied and the webhook it triggers, if any), or raises :class:`Refusal` with
+the status and code the platform would answer. Rules the docs state are enforced (no
+loads to gift cards, block codes, duplicate client references); where the docs are
+silent the sandbox takes the choice written in ``docs/remote-api.md``. Answers and
+webhooks have the shapes of the fixtures in ``tests/contract/``, which hold the pages'
+examples; the tests there compare them.
 """
 
 # ruff: noqa: N815  (records keep the wire names they are answered with)
@@ -26,6 +28,8 @@ from paycore.adapters.enkash.client import DUPLICATE_CODE
 
 BUSINESS_FAILURE = 1
 PAISE = Decimal("0.01")
+#: the ``resp.result`` of a payment made and of one that failed (the pages show neither)
+PAID, FAILED = "SUCCESS", "FAILURE"
 #: block-code moves a partner may ask for; a card at ``BL`` never moves again
 BLOCK_MOVES: dict[str, frozenset[str]] = {
     "AP": frozenset({"UL", "BL"}),
@@ -90,9 +94,19 @@ class CardRecord:
     controls: dict[str, Any] = field(default_factory=dict)
 
     def view(self) -> dict[str, Any]:
+        """The card as the search and the details answer with it."""
         shown = asdict(self)
-        del shown["controls"], shown["pinSet"]
+        del shown["controls"], shown["pinSet"], shown["companyId"]
         return shown
+
+
+@dataclass(frozen=True)
+class Decline:
+    """A payment the network will fail: the ``resp`` error members it answers with."""
+
+    errorCd: str
+    errorDtl: str
+    errorField: str = ""
 
 
 @dataclass
@@ -121,7 +135,11 @@ class PlatformState:
         self.payments: dict[str, dict[str, Any]] = {}
         #: B2B messages by (endpoint, objectId, new version)
         self.messages: dict[tuple[str, str, int | None], dict[str, Any]] = {}
+        #: the buyer's confirmation of each invoice it confirmed, by the invoice's objectId
+        self.invoices: dict[str, dict[str, Any]] = {}
         self.payable_invoices: dict[str, str] = {}
+        #: payments the network will fail, by their objectId (the AP ``urn``)
+        self.declines: dict[str, Decline] = {}
         self._rules: dict[str, Callable[[Any], Outcome]] = {
             ep.CREATE_CARD_ACCOUNT.name: self._create_card_account,
             ep.GET_CARD_ACCOUNT.name: self._get_card_account,
@@ -136,6 +154,7 @@ class PlatformState:
             ep.BLOCK_CARD.name: self._block_card,
             ep.GET_CARD_DETAILS.name: self._get_card_details,
             ep.SEARCH_CARDS.name: self._search_cards,
+            ep.PAY_INVOICE.name: self._pay_invoice,
             ep.MAKE_PAYMENT.name: self._make_payment,
             ep.CONFIRM_PAYABLE_INVOICES.name: self._confirm_payable_invoices,
         }
@@ -146,6 +165,14 @@ class PlatformState:
             if rule is None:
                 return self._b2b_message(endpoint, request)
             return rule(request)
+
+    def decline_payment(
+        self, object_id: str, error_cd: str, error_dtl: str, error_field: str = ""
+    ) -> None:
+        """The payment with this objectId fails when it comes: its payment-response
+        webhook says so with these error members, and nothing is paid."""
+        with self._lock:
+            self.declines[object_id] = Decline(error_cd, error_dtl, error_field)
 
     def latest_otp(self, enkash_card_id: str) -> CardOtpSms:
         """The OTP last sent to a card's holder: the sandbox's stand-in for the SMS."""
@@ -350,19 +377,19 @@ class PlatformState:
         return Outcome(self._card(request.cardAccountId, request.enKashCardId).view())
 
     def _search_cards(self, request: m.CardSearchRequest) -> Outcome:
+        """One card object when the search names a card (api-24480520); the page of the
+        account's cards otherwise, ``{recordsCount, data}`` (api-24480521)."""
         self._account(request.companyId, request.cardAccountId)
-        return Outcome(
-            [
-                card.view()
-                for card in self.cards.values()
-                if card.cardAccountId == request.cardAccountId
-                and request.enKashCardId in (None, card.enKashCardId)
-            ]
-        )
+        if request.enKashCardId is not None:
+            return Outcome(self._card(request.cardAccountId, request.enKashCardId).view())
+        found = [c.view() for c in self.cards.values() if c.cardAccountId == request.cardAccountId]
+        return Outcome({"recordsCount": len(found), "data": found})
 
     # -- Accounts Payable ------------------------------------------------------------
 
     def _make_payment(self, request: m.PaymentRequest) -> Outcome:
+        """Pays the named invoices at once; the network's answer comes as the
+        payment-response webhook, with the ``urn`` as the payment's objectId."""
         if request.urn in self.payments:
             raise _duplicate("urn", request.urn)
         self.payments[request.urn] = {
@@ -370,6 +397,8 @@ class PlatformState:
             "amount": request.amount,
             "partialPayment": request.partialPayment,
         }
+        confirmed = [self.invoices[i] for i in request.paymentIds if i in self.invoices]
+        b2b_ids = confirmed[0]["b2bIds"] if confirmed else {"buyerB2BId": "", "supplierB2BId": ""}
         return Outcome(
             "Payment request accepted",
             Effect(
@@ -377,13 +406,76 @@ class PlatformState:
                 request.urn,
                 {"amount": None if request.amount is None else f"{request.amount:.2f}"},
             ),
+            self._payment_response(self._ap_payment(request), b2b_ids),
         )
+
+    def _pay_invoice(self, request: m.PayInvoiceRequest) -> Outcome:
+        """A Bharat Connect payment: recorded as any B2B message, answered by the
+        payment-response webhook that carries the payment as sent."""
+        body = request.to_wire()
+        outcome = self._b2b_message(ep.PAY_INVOICE, request)
+        return Outcome(
+            outcome.payload, outcome.effect, self._payment_response(body["payment"], body["b2bIds"])
+        )
+
+    def _ap_payment(self, request: m.PaymentRequest) -> dict[str, Any]:
+        """The ``payment`` of the payment-response webhook of an AP payment.
+
+        The sandbox never sees an invoice raised, so it knows only what the buyer's
+        confirmations named; the amount of a full payment is not in the request, and
+        reads 0 (paycore reads neither).
+        """
+        amount = float(request.amount) if request.amount is not None else 0.0
+        share = amount if len(request.paymentIds) == 1 else 0.0
+        return {
+            "objectId": request.urn,
+            "ts": self._clock().isoformat(timespec="seconds"),
+            "type": "ONPLATFORM",
+            "mode": "ACCOUNT TRANSFER",
+            "utr": "",
+            "currency": "INR",
+            "paymentAmount": _paid(amount),
+            "invoicesPayInfos": [self._invoice_paid(i, share) for i in request.paymentIds],
+        }
+
+    def _invoice_paid(self, object_id: str, amount: float) -> dict[str, Any]:
+        known = self.invoices.get(object_id, {}).get("invoiceConfirmation", {})
+        return {
+            "objectId": object_id,
+            "supplierInvoiceNumber": known.get("supplierInvoiceNumber", object_id[-50:]),
+            "objectVersion": known.get("objectVersion", {"currentVersion": 0, "newVersion": 0}),
+            "statusTransition": {"currentStatus": "ACCEPTED", "newStatus": "PAID"},
+            "invoiceAmount": {"dueAmount": 0, "totalAmount": 0, "currency": "INR"},
+            "invoicePaymentAmount": {**_paid(amount), "splits": []},
+            "supplierBankAccountDetails": {
+                "maskedAccountNumber": "", "ifsc": "", "beneficiaryName": "", "businessVPA": ""
+            },
+        }  # fmt: skip
+
+    def _payment_response(
+        self, payment: dict[str, Any], b2b_ids: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """The payment-response webhook: paid, with a UTR, unless it was to be declined."""
+        decline = self.declines.pop(payment["objectId"], None)
+        if decline is None:
+            utr = payment["utr"] or self._next_id("UTR")
+            resp = _resp(payment["objectId"], PAID)
+        else:
+            utr = ""
+            resp = _resp(payment["objectId"], FAILED, **asdict(decline))
+        body = {
+            "resp": resp,
+            "b2bIds": b2b_ids,
+            "payment": {**payment, "utr": utr},
+            "additionalInfos": [],
+        }
+        return "/api/v0/payment/resp-pay", body
 
     def _confirm_payable_invoices(self, request: m.ConfirmPayableInvoicesRequest) -> Outcome:
         for invoice_id in request.invoiceIds:
             self.payable_invoices[invoice_id] = request.status
         return Outcome(
-            None,
+            "SUCCESS",
             Effect(ep.CONFIRM_PAYABLE_INVOICES.name, None, {"status": request.status}),
         )
 
@@ -406,17 +498,48 @@ class PlatformState:
         if key in self.messages:
             raise _duplicate("objectId and version", f"{object_id} v{version}")
         self.messages[key] = body
+        if endpoint is ep.CONFIRM_INVOICE:
+            self.invoices[object_id] = body
+        resp = _resp(object_id, PAID)
+        # The C/N response carries the request's device (api-18788149); the others do not.
+        device = {"device": body["device"]} if document_key == "cdNote" else {}
         webhook = {
+            **device,
             "b2bIds": body["b2bIds"],
-            "resp": {"reqMsgId": object_id, "result": "SUCCESS"},
+            "resp": resp,
             document_key: document,
             "additionalInfos": body.get("additionalInfos", []),
         }
+        # The status change answers with what the network answered (api-18788119).
+        payload: Any = "SUCCESS"
+        if endpoint is ep.CHANGE_INVOICE_STATUS:
+            payload = {k: v for k, v in webhook.items() if k != "device"}
         return Outcome(
-            "SUCCESS",
+            payload,
             Effect(endpoint.name, object_id, {"version": version}),
             (endpoint.path.replace("/req-", "/resp-"), webhook),
         )
+
+
+def _resp(request_id: str, result: str, **errors: str) -> dict[str, str]:
+    """A response webhook's ``resp``: every page lists the three error members; they are
+    empty when the network reports no error."""
+    return {
+        "reqMsgId": request_id,
+        "result": result,
+        "errorCd": errors.get("errorCd", ""),
+        "errorDtl": errors.get("errorDtl", ""),
+        "errorField": errors.get("errorField", ""),
+    }
+
+
+def _paid(amount: float) -> dict[str, Any]:
+    return {
+        "netPaidAmount": amount,
+        "netAdjustmentAmount": 0,
+        "totalAmount": amount,
+        "currency": "INR",
+    }
 
 
 def _java_date(moment: datetime) -> str:

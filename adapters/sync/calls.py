@@ -393,6 +393,24 @@ def _b2b_envelope(profile: PartnerProfile, buyer: str, supplier: str) -> dict[st
     }
 
 
+#: the documents' members the pages require that paycore holds nothing for: sent
+#: empty (their members are shown only by their count), as the pages require them
+_ORDER_UNKNOWN: dict[str, Any] = {
+    "addressDetails": [], "poValueDetails": {}, "poInfos": [],
+    "contractReferenceDetails": [], "additionalDocumentDetails": [],
+    "paymentMilestones": [], "shippingTermsDetails": {},
+}  # fmt: skip
+_NOTE_UNKNOWN: dict[str, Any] = {
+    "eInvoiceInfo": {}, "transactionDetails": {}, "dispatchDetails": {},
+    "shippingDetails": {}, "supplierBankAccountDetails": {}, "advancePaymentDetails": {},
+    "precedingInvoiceDetails": [], "poDetails": [], "contractReferenceDetails": [],
+    "additionalDocumentDetails": [], "exportDetails": {}, "ewayBillDetail": {},
+    "recurringPayments": {}, "paymentMilestones": [], "shippingTermsDetails": {},
+}  # fmt: skip
+#: the ``additionalInfos`` of an order or a note: required by their pages, none to give
+_NO_INFOS: dict[str, Any] = {"additionalInfos": []}
+
+
 def _version(new: int) -> dict[str, int]:
     return {"currentVersion": new - 1, "newVersion": new}
 
@@ -480,6 +498,7 @@ def _order_document(
         supplierDetails=_party(profile, after.supplier_b2b_id),
         buyerDetails=_party(profile, after.buyer_b2b_id),
         itemLists=_one_line(profile, after.subject, after.total),
+        **_ORDER_UNKNOWN,
     )
 
 
@@ -497,6 +516,7 @@ def _whole_order(
     request = _wire(
         m.SendPurchaseOrderRequest,
         **_b2b_envelope(profile, after.buyer_b2b_id, after.supplier_b2b_id),
+        **_NO_INFOS,
         purchaseOrder=_order_document(profile, before, after, event),
     )
     return _b2b_call(
@@ -517,6 +537,7 @@ def _order_status(
     changed = _wire(
         m.ChangePurchaseOrderStatusRequest,
         **_b2b_envelope(profile, after.buyer_b2b_id, after.supplier_b2b_id),
+        **_NO_INFOS,
         poStatus={
             "objectId": after.object_id,
             "buyerPONumber": after.buyer_po_number,
@@ -560,6 +581,7 @@ def _send_note(
     note = _wire(
         m.SendCreditDebitNoteRequest,
         **_b2b_envelope(profile, invoice.buyer_b2b_id, invoice.supplier_b2b_id),
+        **_NO_INFOS,
         cdNote={
             "objectId": event.note_id,
             "noteType": event.note_type,
@@ -570,7 +592,11 @@ def _send_note(
             "supplierDetails": _party(profile, invoice.supplier_b2b_id),
             "buyerDetails": _party(profile, invoice.buyer_b2b_id),
             "itemLists": _one_line(profile, f"{event.note_type} note", event.amount),
+            # Members of these two are not shown; the names are those paycore reads in
+            # a note it receives (docs/remote-api.md, A9).
             "invoiceReferenceDetails": {"objectId": invoice.object_id},
+            "cdNoteValueDetails": {"totalAmount": float(event.amount.amount)},
+            **_NOTE_UNKNOWN,
         },
     )
     return _b2b_call(
@@ -588,6 +614,7 @@ def _confirm_note(
     confirmation = _wire(
         m.ConfirmCreditDebitNoteRequest,
         **_b2b_envelope(profile, invoice.buyer_b2b_id, invoice.supplier_b2b_id),
+        **_NO_INFOS,
         cdNoteConfirmation={
             "objectId": event.note_id,
             "noteType": note.note_type,

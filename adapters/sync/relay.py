@@ -327,7 +327,10 @@ class SyncRelay:
                     raise
                 last = failure
         assert last is not None
-        raise _Dead(last.code, f"gave up after {self.settings.max_attempts} attempts: {last}")
+        raise _Dead(
+            last.code,
+            f"gave up after {self.settings.max_attempts} attempts: {last}" + _answered(last),
+        )
 
     def _attempt(self, call: OutboundCall, *, earlier: bool, forced: bool) -> Answer:
         if earlier:
@@ -354,8 +357,19 @@ def _reason(failure: Exception) -> tuple[str, str]:
 
 
 def _unknown(call: OutboundCall, failure: RemoteError | None) -> str:
+    """The dead letter's message: why the outcome is unknown, and what the platform
+    answered when it answered something paycore could not read (redacted by the client),
+    so that whoever checks with the platform has it."""
     why = f"{failure.code}: {failure.message}" if failure else "an earlier attempt was cut short"
     return (
         f"{call.kind} {call.reference}: the platform may have applied it ({why}) and offers "
         "no enquiry; not sent again. Check with the platform, then retry or leave it."
+        + _answered(failure)
     )
+
+
+def _answered(failure: RemoteError | None) -> str:
+    """What the platform answered, when paycore could not read it (redacted by the
+    client); last, so that a dead letter's limit cuts only the answer."""
+    answer = failure.details.get("answer") if failure else None
+    return f" It answered: {answer}" if answer else ""

@@ -1,12 +1,12 @@
 """The webhooks paycore receives: one route per path, each a body model and a command.
 
-Paths and bodies follow the reference (ref §9.2); where a path is NOT FOUND there, the
+Paths and bodies follow the EnKash pages, whose examples are the fixtures of
+``tests/contract/`` (each run through the inbox there). Where a page shows no path, the
 naming pattern of the documented ones is followed (``req-create-invoice``,
-``req-edit-invoice``, ``req-status-change-invoice``), and the choice is listed in
-``docs/sync.md``. The body models are the ``Webhook*`` models of
-:mod:`paycore.adapters.enkash.models`. A route either runs one PaymentsCore command (its
-:class:`WebhookCommand`) or only acknowledges a response the domain keeps nothing of
-(``None``).
+``req-edit-invoice``), and the choice is listed in ``docs/remote-api.md``. The body
+models are the ``Webhook*`` models of :mod:`paycore.adapters.enkash.models`. A route
+either runs one PaymentsCore command (its :class:`WebhookCommand`) or only acknowledges a
+response the domain keeps nothing of (``None``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from paycore.adapters.enkash import models as m
 from paycore.domain import CommandContext, ObjectVersion, PaymentsCore
 from paycore.domain.invoice import Invoice
 from paycore.domain.payment import payment_id_of
-from paycore.domain.purchase_order import RESPONSE_STATUS, PurchaseOrder
+from paycore.domain.purchase_order import PurchaseOrder
 
 #: runs the command: (core, audit context, idempotency key)
 Run = Callable[[PaymentsCore, CommandContext, str], object]
@@ -50,16 +50,20 @@ class WebhookCommand:
 # -- payments ------------------------------------------------------------------------
 
 
+#: the ``resp.result`` of a payment the network made; any other result is a failure
+PAID = "SUCCESS"
+
+
 def _payment_response(body: m.WebhookPaymentResponse) -> WebhookCommand:
     payment_id = payment_id_of(body.payment.objectId)
-    if body.resp.result == "SUCCESS" and body.payment.utr:
+    if body.resp.result == PAID:
         utr = body.payment.utr
         return WebhookCommand(
             lambda core, context, key: core.record_payment_success(
                 payment_id, utr, context=context, idempotency_key=key
             )
         )
-    reason = f"the platform answered {body.resp.result}: {body.resp.errorReason or 'no reason'}"
+    reason = f"the platform answered {body.resp.failure()}"
     return WebhookCommand(
         lambda core, context, key: core.record_payment_failure(
             payment_id, reason[:200], context=context, idempotency_key=key
@@ -101,14 +105,24 @@ def _po_confirmation(body: m.WebhookPoConfirmationRequest) -> WebhookCommand:
     return _order_response(c.objectId, c.supplierResponse, c.supplierRemarks, c.objectVersion)
 
 
-#: the supplier's response that moves a purchase order to a status
-_RESPONSE_OF = {status.value: response for response, status in RESPONSE_STATUS.items()}
-
-
 def _po_status(body: m.WebhookPoStatusRequest) -> WebhookCommand:
+    """The buyer's cancellation or closing of an order, made on the platform; paycore's
+    own change comes back as the same version, and is recorded as stale."""
     s = body.poStatus
-    response = _RESPONSE_OF[s.poStatusTransition.newStatus]
-    return _order_response(s.objectId, response, s.supplierRemarks, s.objectVersion)
+    po_id = PaymentsCore.purchase_order_id(s.objectId)
+    version = s.objectVersion.to_domain()
+
+    def cancel(core: PaymentsCore, context: CommandContext, key: str) -> None:
+        core.cancel_purchase_order(
+            po_id, s.buyerRemarks, object_version=version, context=context, idempotency_key=key
+        )
+
+    def close(core: PaymentsCore, context: CommandContext, key: str) -> None:
+        core.close_purchase_order(po_id, object_version=version, context=context,
+                                  idempotency_key=key)  # fmt: skip
+
+    run = cancel if s.buyerAction == "CANCEL" else close
+    return WebhookCommand(run, Versioned(PurchaseOrder, po_id, version))
 
 
 # -- invoices and notes ----------------------------------------------------------------

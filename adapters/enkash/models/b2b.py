@@ -1,10 +1,14 @@
 """Bharat Connect B2B: invoices, payments, purchase orders and credit/debit notes.
 
-Both directions of each object live together. A request paycore sends (``req-*``)
-wraps its object in :class:`B2BMessage`. The ``Webhook*`` models are the bodies the
-platform posts to paycore's inbox: the counterparty's requests and the network's
-responses (``resp-*``). They read only what paycore acts on and ignore the rest. Both
-directions carry the same :class:`ObjectVersion`, which converts to and from the
+Both directions of each object live together, held to the fixtures of
+``tests/contract/`` (the EnKash pages, cited there). A request paycore sends
+(``req-*``) wraps its object in :class:`B2BMessage`; every member a page marks required
+is required here too, so a request that leaves one out is refused before it is sent.
+The ``Webhook*`` models are the bodies the platform posts to paycore's inbox: the
+counterparty's requests and the network's responses (``resp-*``). They require what
+paycore acts on, read the other documented members when present and ignore the rest:
+a webhook refused for a member paycore does not use would lose the news it brings.
+Both directions carry the same :class:`ObjectVersion`, which converts to and from the
 domain's value.
 """
 
@@ -15,7 +19,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from paycore import domain
 from paycore.adapters.enkash.models.common import (
@@ -28,14 +32,21 @@ from paycore.adapters.enkash.models.common import (
     Limit,
     Remarks,
     Text100,
+    Utr,
     WireRequest,
     WireResponse,
     as_json_number,
 )
+from paycore.domain.invoice import INVOICE_ID
 from paycore.domain.payment import PAYMENT_OBJECT_ID
 
-InvoiceId = Annotated[str, Field(pattern=r"^[INV]{3}[A-Za-z0-9]{32}$")]
-PaymentId = Annotated[str, Field(pattern=r"^[PMT]{3}[A-Za-z0-9]{32}$")]
+# The pages write these patterns as ``^[INV]{3}[A-Za-z0-9]{32,32}$`` and
+# ``^[PMT]{3}...``: a character class, which also admits ``NIV...`` or ``TPM...``. The
+# same page says "Format: INV<RandomNumber>", so paycore reads the prefix literally.
+#: an invoice objectId: ``INV`` and 32 letters or digits
+InvoiceId = Annotated[str, Field(pattern=f"^{INVOICE_ID.pattern}$")]
+#: a payment objectId: ``PMT`` and 32 letters or digits
+PaymentId = Annotated[str, Field(pattern=r"^PMT[A-Za-z0-9]{32}$")]
 #: the objectId of a payment paycore made: ``PMT`` and the payment id's hex
 PaycorePaymentId = Annotated[str, Field(pattern=f"^{PAYMENT_OBJECT_ID.pattern}$")]
 #: a document shape the docs show only by its field count: passed through as given
@@ -89,28 +100,53 @@ class StatusTransition(WireRequest):
 
 
 class AdditionalInfo(WireRequest):
-    name: Id
-    value: str
+    """One ``{name, value}`` of ``additionalInfos``; both members are optional on the pages."""
+
+    name: str | None = None
+    value: str | None = None
 
 
 class B2BMessage(WireRequest):
-    """What every partner-to-platform B2B request carries around its object."""
+    """What every partner-to-platform B2B request carries around its object.
+
+    ``additionalInfos`` is declared by each request: the invoice messages have none, the
+    payment may carry it, and the orders and notes must.
+    """
 
     device: Device
     b2bIds: B2BIds
-    additionalInfos: list[AdditionalInfo] | None = None
 
 
 class WebhookResult(WireResponse):
-    """``resp``: the network's answer to the request a response webhook answers."""
+    """``resp``: the network's answer to the request a response webhook answers.
 
+    ``reqMsgId`` and ``result`` are required on every page. The error members are
+    required on most pages and optional on the payment-confirmation one; paycore reads
+    them when present, since an answer that reports success has no error to give.
+    """
+
+    reqMsgId: str
     result: str = Field(min_length=1)
-    errorReason: str | None = None
+    errorCd: str | None = None
+    errorDtl: str | None = None
+    errorField: str | None = None
+
+    def failure(self) -> str:
+        """What the network answered, in one line: the result and its error members."""
+        said = [self.result] + [
+            part for part in (self.errorCd, self.errorDtl, self.errorField) if part
+        ]
+        return ": ".join(said)
 
 
 class WebhookB2BIds(WireResponse):
     buyerB2BId: str
     supplierB2BId: str
+
+
+class WebhookStatusTransition(WireResponse):
+    currentStatus: str
+    newStatus: str
 
 
 class WebhookResponse(WireResponse):
@@ -132,6 +168,8 @@ class InvoiceConfirmation(WireRequest):
 
 
 class ConfirmInvoiceRequest(B2BMessage):
+    """The buyer's response to an invoice; the page's body has no ``additionalInfos``."""
+
     invoiceConfirmation: InvoiceConfirmation
 
 
@@ -145,6 +183,8 @@ class InvoiceStatusChange(WireRequest):
 
 
 class ChangeInvoiceStatusRequest(B2BMessage):
+    """The supplier's change of an invoice; the page's body has no ``additionalInfos``."""
+
     invoiceStatus: InvoiceStatusChange
 
 
@@ -169,9 +209,12 @@ class WebhookInvoiceRequest(WireResponse):
 
 class WebhookInvoiceStatus(WireResponse):
     objectId: str
+    supplierInvoiceNumber: str | None = None
     objectVersion: ObjectVersion
+    #: a free string on the page; the supplier's cancellation is the one paycore acts on
     supplierAction: Literal["CANCEL"]
     supplierRemarks: str
+    statusTransition: WebhookStatusTransition | None = None
 
 
 class WebhookInvoiceStatusRequest(WireResponse):
@@ -223,12 +266,15 @@ class InvoicePayInfo(WireRequest):
     supplierBankAccountDetails: SupplierBankAccount
 
 
+PaymentPlatform = Literal["ONPLATFORM", "OFFPLATFORM"]
+
+
 class B2BPayment(WireRequest):
     objectId: PaymentId
     ts: Id
-    type: Literal["ONPLATFORM", "OFFPLATFORM"]
+    type: PaymentPlatform
     mode: PaymentMode
-    utr: Annotated[str, Field(min_length=1, max_length=50)]
+    utr: Utr
     currency: Literal["INR"] = "INR"
     paymentAmount: PaidAmount
     invoicesPayInfos: Annotated[list[InvoicePayInfo], Field(min_length=1)]
@@ -236,31 +282,58 @@ class B2BPayment(WireRequest):
 
 class PayInvoiceRequest(B2BMessage):
     payment: B2BPayment
+    additionalInfos: list[AdditionalInfo] | None = None
 
 
 class WebhookPayment(WireResponse):
     objectId: PaycorePaymentId
-    utr: str | None = None
+    #: required by the page; empty when the payment failed and no transfer was made
+    utr: str
+    ts: str | None = None
+    type: PaymentPlatform | None = None
+    mode: PaymentMode | None = None
+    currency: Literal["INR"] | None = None
+    paymentAmount: Document | None = None
+    invoicesPayInfos: list[Document] | None = None
 
 
 class WebhookPaymentResponse(WireResponse):
-    """The network's answer to a payment (``resp-pay``)."""
+    """The network's answer to a payment (``resp-pay``): paid, with its ``utr``, or failed
+    with ``resp.errorCd`` and ``resp.errorDtl``."""
 
     resp: WebhookResult
+    b2bIds: WebhookB2BIds | None = None
     payment: WebhookPayment
+    additionalInfos: list[Document] | None = None
 
 
 class WebhookPaymentConfirmation(WireResponse):
     objectId: PaycorePaymentId
+    ts: str | None = None
+    type: PaymentPlatform
     supplierResponse: Literal["ACCEPT", "REJECT"]
-    supplierRemarks: str = Field(min_length=1, max_length=100)
+    supplierRemarks: Remarks
+    invoiceInfos: list[Document] | None = None
+
+    @model_validator(mode="after")
+    def _reject_only_off_platform(self) -> Self:
+        # The page's rule: "REJECT is only for offplatform payment".
+        if self.supplierResponse == "REJECT" and self.type == "ONPLATFORM":
+            raise ValueError("a supplier rejects only an off-platform payment")
+        return self
 
 
 class WebhookPaymentConfirmationResponse(WireResponse):
-    """The supplier's answer to a payment (``resp-pay-confirmation``)."""
+    """The supplier's answer to a payment (``resp-pay-confirmation``).
 
-    resp: WebhookResult
+    This page alone spells the last member ``additionalInfo``. The supplier's answer is
+    all paycore acts on; the network's ``resp`` is read when present.
+    """
+
+    resp: WebhookResult | None = None
+    b2bIds: WebhookB2BIds | None = None
     paymentConfirmation: WebhookPaymentConfirmation
+    additionalInfo: list[Document] | None = None
 
 
 # -- parties and lines of orders and notes -------------------------------------------------
@@ -294,12 +367,27 @@ class Party(WireRequest):
     placeOfSupply: str | None = None
 
 
+class AddressDetail(WireRequest):
+    """One of a purchase order's ``addressDetails``."""
+
+    addressType: Id
+    address: Address
+
+
+class TypedValue(WireRequest):
+    """A ``{type, value}`` of a line's ``itemValueDetails`` or ``rates``."""
+
+    type: Id
+    value: Limit
+
+
 class LineItem(WireRequest):
     """One line of a purchase order or a note; the documented fields, then the rest."""
 
     serialno: Id
     productDescription: Id
-    isService: Literal["Y", "N"]
+    #: a free string on the page (paycore sends ``Y`` or ``N``)
+    isService: Id
     hsnCode: Id
     quantity: Annotated[Decimal, Field(gt=0), as_json_number]
     unit: Id
@@ -313,8 +401,8 @@ class LineItem(WireRequest):
     orderLineReference: str | None = None
     originCountry: str | None = None
     productSerialNumber: str | None = None
-    itemValueDetails: list[Document] | None = None
-    rates: list[Document] | None = None
+    itemValueDetails: list[TypedValue] | None = None
+    rates: list[TypedValue] | None = None
     batchDetails: Document | None = None
 
 
@@ -322,6 +410,9 @@ class LineItem(WireRequest):
 
 
 class PurchaseOrder(WireRequest):
+    """The order; every member is required on the page, those shown only by their count
+    of members (``poValueDetails``, ``poInfos``, ...) as documents."""
+
     objectId: Text100
     buyerPONumber: Text100
     ts: Id
@@ -332,20 +423,21 @@ class PurchaseOrder(WireRequest):
     poStatusTransition: StatusTransition
     supplierDetails: Party
     buyerDetails: Party
+    addressDetails: list[AddressDetail]
     itemLists: Annotated[list[LineItem], Field(min_length=1)]
-    addressDetails: list[Document] | None = None
-    poValueDetails: Document | None = None
-    poInfos: list[Document] | None = None
-    contractReferenceDetails: list[Document] | None = None
-    additionalDocumentDetails: list[Document] | None = None
-    paymentMilestones: list[Document] | None = None
-    shippingTermsDetails: Document | None = None
+    poValueDetails: Document
+    poInfos: list[Document]
+    contractReferenceDetails: list[Document]
+    additionalDocumentDetails: list[Document]
+    paymentMilestones: list[Document]
+    shippingTermsDetails: Document
 
 
 class SendPurchaseOrderRequest(B2BMessage):
     """Send, and (same body, ``objectVersion`` raised) edit, a purchase order."""
 
     purchaseOrder: PurchaseOrder
+    additionalInfos: list[AdditionalInfo]
 
 
 class PurchaseOrderConfirmation(WireRequest):
@@ -359,6 +451,12 @@ class PurchaseOrderConfirmation(WireRequest):
 
 class ConfirmPurchaseOrderRequest(B2BMessage):
     poConfirmation: PurchaseOrderConfirmation
+    additionalInfos: list[AdditionalInfo]
+
+
+#: what a buyer does to its sent order, in ``buyerAction`` (a free string on the page):
+#: the two moves of paycore's order lifecycle that are the buyer's alone
+BuyerAction = Literal["CANCEL", "CLOSE"]
 
 
 class PurchaseOrderStatusChange(WireRequest):
@@ -372,13 +470,17 @@ class PurchaseOrderStatusChange(WireRequest):
 
 class ChangePurchaseOrderStatusRequest(B2BMessage):
     poStatus: PurchaseOrderStatusChange
+    additionalInfos: list[AdditionalInfo]
 
 
 class WebhookPoConfirmation(WireResponse):
     objectId: str
+    buyerPONumber: str | None = None
+    #: a free string on the page; paycore's order takes the invoice's three responses
     supplierResponse: Literal["ACCEPT", "REJECT", "RETURN"]
     supplierRemarks: str
     objectVersion: ObjectVersion
+    poStatusTransition: WebhookStatusTransition | None = None
 
 
 class WebhookPoConfirmationRequest(WireResponse):
@@ -387,20 +489,18 @@ class WebhookPoConfirmationRequest(WireResponse):
     poConfirmation: WebhookPoConfirmation
 
 
-class WebhookStatusTransition(WireResponse):
-    currentStatus: str
-    newStatus: Literal["ACCEPTED", "REJECTED", "RETURNED"]
-
-
 class WebhookPoStatus(WireResponse):
     objectId: str
+    buyerPONumber: str | None = None
     objectVersion: ObjectVersion
-    supplierRemarks: str
-    poStatusTransition: WebhookStatusTransition
+    buyerAction: BuyerAction
+    buyerRemarks: str
+    poStatusTransition: WebhookStatusTransition | None = None
 
 
 class WebhookPoStatusRequest(WireResponse):
-    """A supplier moves a purchase order to the status it answers with (``req-status-change``)."""
+    """The buyer's change of an order, made on the platform (its portal, or the echo of
+    paycore's own ``req-status-change``): cancel or close (``req-status-change``)."""
 
     poStatus: WebhookPoStatus
 
@@ -408,37 +508,55 @@ class WebhookPoStatusRequest(WireResponse):
 # -- credit and debit notes --------------------------------------------------------------
 
 
+class EInvoiceInfo(WireRequest):
+    schemaVersion: str | None = None
+    irnNumber: str | None = None
+    irnTs: str | None = None
+
+
+class TransactionDetails(WireRequest):
+    taxScheme: str | None = None
+    supplyType: str | None = None
+    reverseChargeTax: str | None = None
+    eCommerceGstin: str | None = None
+    igstChargable: str | None = None
+
+
 class CreditDebitNote(WireRequest):
+    """The note; every member is required on the page, those shown only by their count
+    of members as documents."""
+
     objectId: Text100
     noteType: Text100
     supplierCDNoteNumber: InvoiceNumber
     objectVersion: ObjectVersion
     ts: Id
     cdNoteStatusTransition: StatusTransition
+    eInvoiceInfo: EInvoiceInfo
+    transactionDetails: TransactionDetails
     supplierDetails: Party
     buyerDetails: Party
+    dispatchDetails: Document
+    shippingDetails: Document
     itemLists: Annotated[list[LineItem], Field(min_length=1)]
-    invoiceReferenceDetails: Document | None = None
-    cdNoteValueDetails: Document | None = None
-    eInvoiceInfo: Document | None = None
-    transactionDetails: Document | None = None
-    dispatchDetails: Document | None = None
-    shippingDetails: Document | None = None
-    supplierBankAccountDetails: Document | None = None
-    advancePaymentDetails: Document | None = None
-    exportDetails: Document | None = None
-    ewayBillDetail: Document | None = None
-    recurringPayments: Document | None = None
-    shippingTermsDetails: Document | None = None
-    precedingInvoiceDetails: list[Document] | None = None
-    poDetails: list[Document] | None = None
-    contractReferenceDetails: list[Document] | None = None
-    additionalDocumentDetails: list[Document] | None = None
-    paymentMilestones: list[Document] | None = None
+    cdNoteValueDetails: Document
+    supplierBankAccountDetails: Document
+    advancePaymentDetails: Document
+    invoiceReferenceDetails: Document
+    precedingInvoiceDetails: list[Document]
+    poDetails: list[Document]
+    contractReferenceDetails: list[Document]
+    additionalDocumentDetails: list[Document]
+    exportDetails: Document
+    ewayBillDetail: Document
+    recurringPayments: Document
+    paymentMilestones: list[Document]
+    shippingTermsDetails: Document
 
 
 class SendCreditDebitNoteRequest(B2BMessage):
     cdNote: CreditDebitNote
+    additionalInfos: list[AdditionalInfo]
 
 
 class CreditDebitNoteConfirmation(WireRequest):
@@ -453,6 +571,7 @@ class CreditDebitNoteConfirmation(WireRequest):
 
 class ConfirmCreditDebitNoteRequest(B2BMessage):
     cdNoteConfirmation: CreditDebitNoteConfirmation
+    additionalInfos: list[AdditionalInfo]
 
 
 class WebhookInvoiceReference(WireResponse):

@@ -135,7 +135,23 @@ class LoadBalanceRequest(CardRef):
 
 
 class TransactionQuery(CardRef):
+    """The look-up of one transaction by ``pgReferenceNumber`` (the load's
+    ``uniqueReferenceNumber``), with the page's other filters, all optional."""
+
     pgReferenceNumber: Reference
+    companyName: str | None = None
+    cardHolderName: str | None = None
+    userId: str | None = None
+    status: str | None = None
+    enKashTransactionIds: list[Id] | None = None
+    enKashTransactionId: Id | None = None
+    cardTransactionType: Literal["DR", "CR"] | None = None
+    amountFrom: Limit | None = None
+    amountTo: Limit | None = None
+    pgReferenceNumbers: list[Reference] | None = None
+    #: ISO-8601 UTC, as in the page's example (``2025-01-24T08:47:01.505Z``)
+    txnDateFrom: str | None = None
+    txnDateTo: str | None = None
 
 
 class CardOtpRequest(WireRequest):
@@ -205,18 +221,25 @@ class CardSearchRequest(WireRequest):
 
 
 class CardAccount(WireResponse):
+    """The account details (``cardAccount/get``); the creation answer is not shown on the
+    pages and is read the same way, as paycore needs its ``cardAccountId``."""
+
     cardAccountId: str
     companyId: str
     companyName: str | None = None
     accountTitle: str | None = None
     accountType: str | None = None
     creditLimit: Decimal | None = None
+    dynamicLimit: Decimal | None = None
     usedCreditLimit: Decimal | None = None
     availableBalance: Decimal | None = None
     availableCardBalance: Decimal | None = None
 
 
 class Card(WireResponse):
+    """A card as the search, the details and the creation answers show it. Holder details
+    (name, e-mail, mobile) the search answers with are not read, so never kept."""
+
     enKashCardId: str = Field(validation_alias=AliasChoices("enKashCardId", "enkashCardId"))
     cardAccountId: str | None = None
     userId: str | None = None
@@ -229,21 +252,34 @@ class Card(WireResponse):
 
 
 class CardTransaction(WireResponse):
-    enKashTransactionId: str = Field(
+    """A card transaction: the answer of a load and of a transaction look-up.
+
+    Neither answer is shown on the pages; the names are those of the look-up's filters
+    and of the reward allocation's answer. Every member is optional: a load the platform
+    answered with code 0 was applied, whatever else its answer holds.
+    """
+
+    enKashTransactionId: str | None = Field(
+        default=None,
         validation_alias=AliasChoices(
             "enKashTransactionId", "enkashCardTxnId", "enkashCardTransactionId"
-        )
+        ),
     )
-    enKashCardId: str = Field(validation_alias=AliasChoices("enKashCardId", "enkashCardId"))
-    pgReferenceNumber: str
-    amount: Decimal
-    cardTransactionType: str
+    enKashCardId: str | None = Field(
+        default=None, validation_alias=AliasChoices("enKashCardId", "enkashCardId")
+    )
+    pgReferenceNumber: str | None = None
+    amount: Decimal | None = None
+    cardTransactionType: str | None = None
     status: str | None = None
     txnDate: str | None = None
 
 
 class CardOtp(WireResponse):
-    otpRequestId: str
+    """The answer of ``otp``: not shown (the older page shows a bare string), so the
+    ``otpRequestId`` is read when the answer carries one."""
+
+    otpRequestId: str | None = None
 
 
 class UsageLimits(WireResponse):

@@ -69,6 +69,8 @@ _NO_BACKSLASH_OR_QUOTE = r'^[^\\"]{1,%d}$'
 Text100 = Annotated[str, Field(pattern=_NO_BACKSLASH_OR_QUOTE % 100)]
 Remarks = Text100
 InvoiceNumber = Annotated[str, Field(pattern=_NO_BACKSLASH_OR_QUOTE % 50)]
+#: a payment's unique transaction reference: the same 1-50 characters as an invoice number
+Utr = InvoiceNumber
 #: the client reference the platform dedupes by and echoes back
 Reference = Text100
 Id = Annotated[str, Field(min_length=1, max_length=100)]

@@ -74,6 +74,10 @@ def b2b_envelope() -> dict[str, Any]:
     }
 
 
+#: the ``additionalInfos`` the order and note pages require, here with nothing to say
+NO_INFOS: dict[str, Any] = {"additionalInfos": []}
+
+
 def version(current: int, new: int) -> dict[str, int]:
     return {"currentVersion": current, "newVersion": new}
 
@@ -134,7 +138,46 @@ def purchase_order(object_id: str = "PO-0001", new_version: int = 1) -> dict[str
         "poStatusTransition": {"currentStatus": "DRAFT", "newStatus": "SENT"},
         "supplierDetails": party("SUPPLIER01"),
         "buyerDetails": party("BUYER01"),
+        "addressDetails": [],
         "itemLists": [line_item()],
+        "poValueDetails": {},
+        "poInfos": [],
+        "contractReferenceDetails": [],
+        "additionalDocumentDetails": [],
+        "paymentMilestones": [],
+        "shippingTermsDetails": {},
+    }
+
+
+def credit_note(object_id: str = "CDN-0001") -> dict[str, Any]:
+    """A note with every member its page requires; those shown only by count are empty."""
+    return {
+        "objectId": object_id,
+        "noteType": "CREDIT",
+        "supplierCDNoteNumber": "CN/2025/9",
+        "objectVersion": version(0, 1),
+        "ts": "2025-07-21T12:00:00Z",
+        "cdNoteStatusTransition": {"currentStatus": "DRAFT", "newStatus": "CREATED"},
+        "eInvoiceInfo": {},
+        "transactionDetails": {},
+        "supplierDetails": party("SUPPLIER01"),
+        "buyerDetails": party("BUYER01"),
+        "dispatchDetails": {},
+        "shippingDetails": {},
+        "itemLists": [line_item()],
+        "cdNoteValueDetails": {"totalAmount": 295.0},
+        "supplierBankAccountDetails": {},
+        "advancePaymentDetails": {},
+        "invoiceReferenceDetails": {"objectId": INVOICE_ID},
+        "precedingInvoiceDetails": [],
+        "poDetails": [],
+        "contractReferenceDetails": [],
+        "additionalDocumentDetails": [],
+        "exportDetails": {},
+        "ewayBillDetail": {},
+        "recurringPayments": {},
+        "paymentMilestones": [],
+        "shippingTermsDetails": {},
     }
 
 

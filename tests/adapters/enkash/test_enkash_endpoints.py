@@ -16,15 +16,15 @@ from paycore.adapters.sandbox import Sandbox
 from tests.adapters.enkash.builders import (
     COMPANY,
     INVOICE_ID,
+    NO_INFOS,
     PAYMENT_ID,
     b2b_envelope,
     card_ref,
+    credit_note,
     invoice_confirmation,
     issue_card,
-    line_item,
     load_request,
     open_account,
-    party,
     purchase_order,
     version,
 )
@@ -290,14 +290,17 @@ def test_purchase_order_send_edit_confirm_and_status_change(
     client: EnkashClient, sandbox: Sandbox
 ) -> None:
     client.send_purchase_order(
-        m.SendPurchaseOrderRequest(**b2b_envelope(), purchaseOrder=purchase_order())
+        m.SendPurchaseOrderRequest(**b2b_envelope(), **NO_INFOS, purchaseOrder=purchase_order())
     )
     client.edit_purchase_order(
-        m.SendPurchaseOrderRequest(**b2b_envelope(), purchaseOrder=purchase_order(new_version=2))
+        m.SendPurchaseOrderRequest(
+            **b2b_envelope(), **NO_INFOS, purchaseOrder=purchase_order(new_version=2)
+        )
     )
     client.confirm_purchase_order(
         m.ConfirmPurchaseOrderRequest(
             **b2b_envelope(),
+            **NO_INFOS,
             poConfirmation={
                 "objectId": "PO-0001",
                 "buyerPONumber": "BPO/2025/77",
@@ -311,6 +314,7 @@ def test_purchase_order_send_edit_confirm_and_status_change(
     client.change_purchase_order_status(
         m.ChangePurchaseOrderStatusRequest(
             **b2b_envelope(),
+            **NO_INFOS,
             poStatus={
                 "objectId": "PO-0001",
                 "buyerPONumber": "BPO/2025/77",
@@ -334,25 +338,12 @@ def test_purchase_order_send_edit_confirm_and_status_change(
 
 def test_credit_note_is_sent_then_confirmed(client: EnkashClient, sandbox: Sandbox) -> None:
     client.send_credit_debit_note(
-        m.SendCreditDebitNoteRequest(
-            **b2b_envelope(),
-            cdNote={
-                "objectId": "CDN-0001",
-                "noteType": "CREDIT",
-                "supplierCDNoteNumber": "CN/2025/9",
-                "objectVersion": version(0, 1),
-                "ts": "2025-07-21T12:00:00Z",
-                "cdNoteStatusTransition": {"currentStatus": "DRAFT", "newStatus": "CREATED"},
-                "supplierDetails": party("SUPPLIER01"),
-                "buyerDetails": party("BUYER01"),
-                "itemLists": [line_item()],
-                "invoiceReferenceDetails": {"objectId": INVOICE_ID},
-            },
-        )
+        m.SendCreditDebitNoteRequest(**b2b_envelope(), **NO_INFOS, cdNote=credit_note())
     )
     client.confirm_credit_debit_note(
         m.ConfirmCreditDebitNoteRequest(
             **b2b_envelope(),
+            **NO_INFOS,
             cdNoteConfirmation={
                 "objectId": "CDN-0001",
                 "noteType": "CREDIT",

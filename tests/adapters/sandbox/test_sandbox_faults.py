@@ -116,7 +116,11 @@ def test_injected_latency_still_answers(client: EnkashClient, sandbox: Sandbox) 
 
 def test_the_same_seed_draws_the_same_faults() -> None:
     rates = FaultRates(
-        latency=0.2, server_error=0.2, timeout_after_effect=0.2, duplicate_webhook=0.3
+        latency=0.2,
+        server_error=0.2,
+        timeout_after_effect=0.2,
+        unreadable_after_effect=0.1,
+        duplicate_webhook=0.3,
     )
 
     def draws(seed: int) -> list[object]:

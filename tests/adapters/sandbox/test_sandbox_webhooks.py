@@ -21,6 +21,7 @@ from paycore.adapters.sandbox import (
 )
 from tests.adapters.enkash.builders import (
     INVOICE_ID,
+    NO_INFOS,
     WebhookReceiver,
     b2b_envelope,
     invoice_confirmation,
@@ -45,7 +46,7 @@ def send_orders(client: EnkashClient, count: int) -> None:
     for n in range(count):
         client.send_purchase_order(
             m.SendPurchaseOrderRequest(
-                **b2b_envelope(), purchaseOrder=purchase_order(object_id=f"PO-{n}")
+                **b2b_envelope(), **NO_INFOS, purchaseOrder=purchase_order(object_id=f"PO-{n}")
             )
         )
 
@@ -60,7 +61,9 @@ def test_a_b2b_request_is_answered_by_a_signed_response_webhook(
     assert headers[SIGNATURE_HEADER] == sign(SIGNING_SECRET, headers[TIMESTAMP_HEADER], body)
     assert headers["X-Partner-Key"] == "static-key"
     [document] = webhook_receiver.bodies()
-    assert document["resp"] == {"reqMsgId": INVOICE_ID, "result": "SUCCESS"}
+    assert document["resp"] == {
+        "reqMsgId": INVOICE_ID, "result": "SUCCESS", "errorCd": "", "errorDtl": "", "errorField": ""
+    }  # fmt: skip
     assert document["invoiceConfirmation"]["buyerResponse"] == "ACCEPT"
     assert [d.status for d in sandbox.ledger.deliveries] == [204]
 
