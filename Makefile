@@ -9,6 +9,7 @@ INSTALL := -e '.[postgres,server,testing]' --group dev
 # The Pythons paycore supports; `make versions` runs a fast subset on each.
 PYTHONS ?= 3.11 3.12 3.13
 VERSIONS_TESTS ?= tests/domain -k "not sqlite and not postgres"
+VERSIONS_PROFILE ?= dev
 
 .PHONY: test demo lint typecheck versions
 
@@ -18,7 +19,7 @@ typecheck: $(VENV)/.installed
 	mkdir -p .typecheck/paycore
 	for p in domain adapters projections; do ln -sfn ../../$$p .typecheck/paycore/$$p; done
 	MYPYPATH=.typecheck $(PY) -m mypy -p paycore.domain -p paycore.adapters -p paycore.projections -p benchmarks
-	MYPYPATH=.typecheck $(PY) -m mypy tests/domain/typed_async_core.py
+	MYPYPATH=.typecheck $(PY) -m mypy examples tests/domain/typed_async_core.py
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -35,10 +36,10 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/paycore demo --fresh
 
 lint: typecheck
-	$(PY) -m ruff check domain adapters projections tests benchmarks
+	$(PY) -m ruff check domain adapters projections tests benchmarks examples
 
-# The domain tests on memory:// under each supported Python, a virtual environment per
-# version beside VENV. An interpreter comes from pyenv if it has one, else from PATH.
+# The domain tests on memory:// under each supported Python (hypothesis's dev profile:
+# a fast subset), a virtual environment per version beside VENV. An interpreter comes from pyenv if it has one, else from PATH.
 versions:
 	set -e; for v in $(PYTHONS); do \
 		py=$$(ls -d $$HOME/.pyenv/versions/$$v.*/bin/python$$v 2>/dev/null | sort -V | tail -n 1); \
@@ -49,5 +50,5 @@ versions:
 			"$$venv/bin/python" -m pip install --quiet $(INSTALL); \
 			touch "$$venv/.installed"; \
 		fi; \
-		"$$venv/bin/python" -m pytest -q -p no:cacheprovider $(VERSIONS_TESTS); \
+		HYPOTHESIS_PROFILE=$(VERSIONS_PROFILE) "$$venv/bin/python" -m pytest -q -p no:cacheprovider $(VERSIONS_TESTS); \
 	done
