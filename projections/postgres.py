@@ -11,7 +11,7 @@ from eventsourcing.postgres import PostgresDatastore
 from psycopg.sql import SQL, Identifier
 from psycopg.types.json import Jsonb
 
-from paycore.projections.store import POSITIONS, Cursor, ViewStore
+from paycore.projections.store import POSITIONS, Cursor, ViewStore, waiting_for_rebuild
 from paycore.projections.tables import Kind
 
 
@@ -71,6 +71,20 @@ class PostgresViewStore(ViewStore):
     def _lock_definitions(self, cursor: Cursor) -> None:
         # Concurrent CREATE TABLE IF NOT EXISTS can still fail on the catalog.
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('paycore.projections'))")
+
+    @contextmanager
+    def rebuilding(self) -> Iterator[None]:
+        # A lock of a transaction left open on a connection of its own: it ends with
+        # that transaction, however the rebuild ends, or with the session if the
+        # process dies. One key per schema, so views in other schemas go on.
+        key = f"paycore.views.rebuild:{self.datastore.schema}"
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s)) AS held", (key,))
+            row = cursor.fetchone()
+            if not (row and row["held"]):
+                waiting_for_rebuild()
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
+            yield
 
     def _in(self, column: str, count: int) -> str:
         return f"{column} = ANY(%s)"

@@ -4,6 +4,16 @@ Each batch is decoded once; then, in one transaction, every view folds the event
 its own position into rows and records the batch's last notification id as its new
 position. A crash between batches loses nothing and repeats nothing.
 
+Several projectors may write one store at once (followers, updates, rebuilds, in threads
+or processes). Each batch is read outside any lock, after the views' position, and
+projected under the store's writers' lock, where each view's position is read again:
+another projector may have moved it on, or a rebuild may have reset it to zero. A view
+takes the batch's events past its position only if its position is not below the one
+the batch was read after; otherwise the events in between are not in the batch, and the
+view skips it (the next read starts from its position). So a follower running during a
+rebuild never lays a batch read before the reset over the emptied tables: it helps the
+rebuild along instead. Two rebuilds take turns (:meth:`ViewStore.rebuilding`).
+
 Positions are the id of the last notification processed, never a count: PostgreSQL's
 ids have gaps (an insert that fails still consumes a value of the sequence). Reading
 ``id > last`` is safe across those gaps because the eventsourcing library inserts events
@@ -88,12 +98,8 @@ class Projector:
         return min(positions.values(), default=0)
 
     def update(self) -> int:
-        """Catches up with the event log; returns how many notifications it read."""
-        count = 0
-        while batch := self._next_batch():
-            self._project(batch)
-            count += len(batch)
-        return count
+        """Catches up with the event log; returns how many notifications it projected."""
+        return self._catch_up()
 
     def follow(self, stop: threading.Event, interval: float = 0.5) -> None:
         """Catches up, then polls every ``interval`` seconds, until ``stop`` is set."""
@@ -102,24 +108,19 @@ class Projector:
             stop.wait(interval)
 
     def rebuild(self, progress: Progress | None = None) -> int:
-        """Drops the views' tables and replays the whole log into them.
+        """Empties the views' tables and replays the whole log into them; returns how
+        many notifications it projected.
 
         The hash chain is kept. ``progress(position, target)`` is called after each
-        batch, ``target`` being the last notification id when the rebuild began.
+        batch, ``target`` being the last notification id when the replay began. A
+        rebuild of the same store that is running already is waited for first.
         """
         rebuilt = [view for view in self.views if view.rebuildable]
-        self.store.drop_tables(
-            [table for view in rebuilt for table in view.tables], [v.name for v in rebuilt]
-        )
-        self.store.create_tables(self.tables)
-        target = self.core.recorder.max_notification_id() or 0
-        count = 0
-        while batch := self._next_batch():
-            self._project(batch)
-            count += len(batch)
-            if progress is not None:
-                progress(min(batch[-1].id, target), target)
-        return count
+        with self.store.rebuilding():
+            self.store.reset(
+                [table for view in rebuilt for table in view.tables], [v.name for v in rebuilt]
+            )
+            return self._catch_up(progress, self.core.recorder.max_notification_id() or 0)
 
     def wait(self, position: int, timeout: float = 10.0, interval: float = 0.05) -> None:
         """Returns once every view has processed ``position`` (read-your-writes, with
@@ -132,25 +133,38 @@ class Projector:
                 raise TimeoutError(msg)
             time.sleep(interval)
 
-    def _next_batch(self) -> Sequence[Notification]:
-        return self.core.recorder.select_notifications(
-            self.position(), self.batch_size, inclusive_of_start=False
-        )
+    def _catch_up(self, progress: Progress | None = None, target: int = 0) -> int:
+        count = 0
+        while True:
+            start = self.position()
+            batch = self.core.recorder.select_notifications(
+                start, self.batch_size, inclusive_of_start=False
+            )
+            if not batch:
+                return count
+            count += self._project(start, batch)
+            if progress is not None:
+                progress(min(batch[-1].id, target), target)
 
-    def _project(self, notifications: Sequence[Notification]) -> None:
+    def _project(self, start: int, notifications: Sequence[Notification]) -> int:
+        """Folds a batch read after position ``start`` into the views that can take it
+        (see the module's docstring); returns how many of its notifications they took."""
         recorded = [Recorded(n, self.core.mapper) for n in notifications]
         ids = [n.id for n in notifications]
         groups = list({n.originator_id for n in notifications})
+        taken_after = ids[-1]
         with self.store.writing() as cursor:
-            # Read under the writers' lock: another projector may have moved on.
             positions = self.store._positions(cursor, [v.name for v in self.views])
             rows = Rows(self.store, cursor, groups)
             for view in self.views:
-                batch = recorded[bisect_right(ids, positions[view.name]) :]
-                if batch:
+                position = positions[view.name]
+                batch = recorded[bisect_right(ids, position) :]
+                if position >= start and batch:
                     view.project(batch, rows)
                     self.store._set_position(cursor, view.name, batch[-1].position)
+                    taken_after = min(taken_after, position)
             rows.flush()
+        return len(ids) - bisect_right(ids, taken_after)
 
     def close(self) -> None:
         if self._owns_store:

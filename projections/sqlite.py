@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import sqlite3
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.sqlite import SQLiteDatastore
+from eventsourcing.persistence import OperationalError
+from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTransaction
 
-from paycore.projections.store import POSITIONS, Cursor, ViewStore
+from paycore.projections.store import Cursor, ViewStore, waiting_for_rebuild
 from paycore.projections.tables import Kind
 
 #: Seconds a writer waits for another one (the application's own writes included).
@@ -21,6 +26,48 @@ LOCK_TIMEOUT = 30
 
 def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+@contextmanager
+def _held(lock: threading.Lock) -> Iterator[None]:
+    if not lock.acquire(blocking=False):
+        waiting_for_rebuild()
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextmanager
+def _flocked(path: str) -> Iterator[None]:
+    # Opened anew each time, so two threads of one process exclude each other as two
+    # processes do; the lock goes with the process that holds it.
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waiting_for_rebuild()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+class _Transaction(SQLiteTransaction):
+    """The library's transaction, except that a writer takes SQLite's write lock at
+    ``BEGIN``, waiting its turn for up to ``LOCK_TIMEOUT``. A deferred transaction that
+    reads before it writes cannot wait: if another writer commits in between, its first
+    write fails at once with "database is locked"."""
+
+    def __enter__(self) -> SQLiteCursor:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE" if self.commit else "BEGIN")
+        except sqlite3.OperationalError as error:  # waited in vain: the library's error
+            raise OperationalError(error) from error
+        return cursor
 
 
 class SQLiteViewStore(ViewStore):
@@ -54,6 +101,11 @@ class SQLiteViewStore(ViewStore):
 
     def __init__(self, db_name: str) -> None:
         self.datastore = SQLiteDatastore(db_name, lock_timeout=LOCK_TIMEOUT)
+        # A database in memory belongs to this process, and so does its rebuild lock;
+        # a file's is an flock on a file beside it.
+        in_memory = self.datastore.pool.is_sqlite_memory_mode
+        self._rebuild_file = None if in_memory else f"{db_name}.views-rebuild.lock"
+        self._rebuilds = threading.Lock()
 
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[Cursor]:
@@ -63,20 +115,24 @@ class SQLiteViewStore(ViewStore):
             # fsync of every commit (WAL keeps the file consistent). This setting is
             # per connection; the event store's own connections keep theirs.
             connection.cursor().execute("PRAGMA synchronous = NORMAL")
-            with connection.transaction(commit=commit) as cursor:
-                yield cursor
+            with _Transaction(connection, commit=commit) as cursor, cursor as sqlite_cursor:
+                yield sqlite_cursor
 
     def qualified(self, table: str) -> str:
         return table
 
     def _lock(self, cursor: Cursor) -> None:
-        # A write statement, even one that changes nothing, takes SQLite's write lock
-        # now, before this transaction reads anything another writer could change.
-        cursor.execute(f"UPDATE {POSITIONS} SET position = position WHERE 0")  # noqa: S608
+        # Every write transaction took SQLite's write lock at BEGIN (see _Transaction).
+        return
 
     def _lock_definitions(self, cursor: Cursor) -> None:
-        # The first CREATE statement takes the write lock: one writer at a time.
+        # So did this one (see _lock).
         return
+
+    def rebuilding(self) -> AbstractContextManager[None]:
+        if self._rebuild_file is None:
+            return _held(self._rebuilds)
+        return _flocked(self._rebuild_file)
 
     def _in(self, column: str, count: int) -> str:
         return f"{column} IN ({', '.join('?' * count)})"

@@ -7,6 +7,16 @@ encoded, how the writer is locked), which :mod:`paycore.projections.sqlite` and
 private twins take a cursor, so that one batch writes rows of several views and their
 positions in a single transaction.
 
+How writers of views exclude each other (the projector relies on all three):
+
+- each batch and each reset takes the writers' lock first (:meth:`ViewStore.writing`),
+  so they run one at a time and read the positions they act on under that lock;
+- a reset drops and creates a view's tables and forgets its position in one such
+  transaction, so no writer ever finds a table missing;
+- :meth:`ViewStore.rebuilding` is held for a whole rebuild (many transactions): a second
+  rebuild waits for the first to end. It is a lock of the operating system or of the
+  server (an ``flock``, a PostgreSQL advisory lock), so it goes with a process that dies.
+
 SQL is composed from table and column names that the code defines (a condition's column
 is checked against its table); values always travel as parameters, hence the S608
 exemptions.
@@ -14,6 +24,7 @@ exemptions.
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -28,6 +39,8 @@ POSITIONS = "paycore_view_positions"
 OPERATORS = frozenset({"=", "<", "<=", ">", ">="})
 #: Values per ``IN`` list; SQLite allows a few thousand parameters per statement.
 CHUNK = 500
+
+log = logging.getLogger("paycore.projections")
 
 #: ``(column, operator, value)``, e.g. ``("actor", "=", "ops@acme.example")``.
 Condition = tuple[str, str, object]
@@ -75,6 +88,12 @@ class ViewStore(ABC):
         """Makes instances that create the same tables at the same moment take turns."""
 
     @abstractmethod
+    def rebuilding(self) -> AbstractContextManager[None]:
+        """Holds this store's rebuild lock while a rebuild runs: one rebuild at a time,
+        across threads and processes. A second one calls :func:`waiting_for_rebuild`,
+        then waits for the first to end. Writers of views do not take this lock."""
+
+    @abstractmethod
     def _in(self, column: str, count: int) -> str:
         """A condition that ``column`` is one of ``count`` values (see :meth:`_in_values`)."""
 
@@ -116,11 +135,19 @@ class ViewStore(ABC):
         null = "" if column.nullable else " NOT NULL"
         return f"{column.name} {self.sql_types[column.kind]}{null}"
 
-    def drop_tables(self, tables: Iterable[Table[Any]], positions: Sequence[str]) -> None:
-        """Drops the tables and forgets the positions: those views start again from zero."""
-        with self.writing() as cursor:
+    def reset(self, tables: Sequence[Table[Any]], positions: Sequence[str]) -> None:
+        """Empties the tables and forgets the positions: those views start again from zero.
+
+        The tables are dropped and created again (so a changed definition takes effect)
+        in one transaction under the writers' lock: any other writer of views sees them
+        as they were or empty, never missing.
+        """
+        with self.transaction(commit=True) as cursor:
+            self._lock_definitions(cursor)
+            self._lock(cursor)
             for table in tables:
                 cursor.execute(f"DROP TABLE IF EXISTS {self.qualified(table.name)}")
+                self._create_table(cursor, table)
             if positions:
                 cursor.execute(
                     f"DELETE FROM {self.qualified(POSITIONS)} "  # noqa: S608
@@ -250,6 +277,10 @@ class ViewStore(ABC):
             params.append(limit)
         cursor.execute(statement, params)
         return self._decoded_rows(table, cursor.fetchall())
+
+
+def waiting_for_rebuild() -> None:
+    log.warning("another rebuild of these views is running: waiting for it to end")
 
 
 class Rows:

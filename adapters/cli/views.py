@@ -58,7 +58,11 @@ def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     follow.add_argument("--interval", type=float, default=0.5, help="seconds between polls")
     follow.set_defaults(handler=follow_log)
     views.add_parser(
-        "rebuild", help="drop the views and replay every event from the start"
+        "rebuild",
+        help="empty the views and replay every event from the start",
+        description="Empty the views and replay every event from the start; the hash chain "
+        "is kept. Followers and updates may go on meanwhile. A rebuild of the same views "
+        "that is running already is waited for first (it says so on stderr).",
     ).set_defaults(handler=rebuild)
     show = views.add_parser("show", help="print the rows of one view")
     show.add_argument("view", choices=sorted(TABLES), help="which view")

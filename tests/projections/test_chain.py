@@ -144,7 +144,7 @@ def trail(store: tuple[PaymentsCore, EventTable], projector: Projector) -> Audit
 
 def rewrite_the_links(projector: Projector) -> None:
     """What a careful attacker does next: recompute the chain over the edited events."""
-    projector.store.drop_tables([CHAIN], [HashChainView.name])
+    projector.store.reset([CHAIN], [HashChainView.name])
     with Projector(projector.core, projector.store, views=[HashChainView()]) as chain:
         chain.update()
 
