@@ -147,9 +147,7 @@ LOAD_BALANCE = _card(
     m.LoadBalanceRequest, _whatever(m.CardTransaction), BY_REFERENCE,
     reference=lambda request: request.uniqueReferenceNumber,
 )  # fmt: skip
-GENERATE_CARD_OTP = _card(
-    "generate_card_otp", "/otp", m.CardOtpRequest, _whatever(m.CardOtp), ONCE
-)
+GENERATE_CARD_OTP = _card("generate_card_otp", "/otp", m.CardOtpRequest, _whatever(m.CardOtp), ONCE)
 SET_USAGE_CONTROLS = _card(
     "set_usage_controls", "/velocity/rule",
     m.UsageControlsRequest, acknowledgement, SAFE, Envelope.B,
