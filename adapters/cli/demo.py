@@ -20,7 +20,6 @@ from uuid import UUID
 
 from paycore.adapters.cli.output import table
 from paycore.adapters.cli.views import rendered
-from paycore.adapters.cli.webhooks import serving
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.enkash import models as m
 from paycore.adapters.sandbox import SandboxSettings, WebhookTarget, deliver, run_sandbox
@@ -95,8 +94,10 @@ def _platform(
         holder["inbox"] = WebhookInbox(core, WebhookAuth(signing_secrets=(secret,)))
         return holder["inbox"]
 
-    with serving(Deferred(), "127.0.0.1", 0) as server:
-        inbox_url = f"http://127.0.0.1:{server.server_port}"
+    from paycore.adapters.webhooks.server import serving  # noqa: PLC0415  (the server extra)
+
+    with serving(Deferred()) as listening:
+        inbox_url = listening.url
         yield SandboxSettings(seed=7, webhook=WebhookTarget(inbox_url, secret)), inbox_url, bind
 
 

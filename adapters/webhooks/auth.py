@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+
+from paycore.domain.errors import ConfigurationError
 
 TIMESTAMP_HEADER = "X-Paycore-Timestamp"
 SIGNATURE_HEADER = "X-Paycore-Signature"
 #: a signed delivery older or newer than this (seconds) is refused as a replay
 TOLERANCE = 300.0
+#: seconds since the epoch in ASCII digits; a longer or other number is never current
+_TIMESTAMP = re.compile("[0-9]{1,12}")
 
 
 def sign(secret: bytes, timestamp: str, body: bytes) -> str:
@@ -40,7 +45,7 @@ class WebhookAuth:
     def __post_init__(self) -> None:
         if not self.signing_secrets and not (self.static_header and self.static_values):
             msg = "configure signing secrets or a static header with its values"
-            raise ValueError(msg)
+            raise ConfigurationError(msg)
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> bool:
         """Whether the delivery comes from the platform (``headers`` with lower-case names)."""
@@ -49,17 +54,24 @@ class WebhookAuth:
     def _signed(self, headers: Mapping[str, str], body: bytes) -> bool:
         timestamp = headers.get(TIMESTAMP_HEADER.lower(), "")
         signature = headers.get(SIGNATURE_HEADER.lower(), "")
-        if not (self.signing_secrets and timestamp.isdigit() and signature):
+        if not (self.signing_secrets and _TIMESTAMP.fullmatch(timestamp) and signature):
             return False
         if abs(self.clock() - int(timestamp)) > self.tolerance:
             return False
         return any(
-            hmac.compare_digest(sign(secret, timestamp, body), signature)
-            for secret in self.signing_secrets
+            _same(sign(secret, timestamp, body), signature) for secret in self.signing_secrets
         )
 
     def _static(self, headers: Mapping[str, str]) -> bool:
         if not self.static_header:
             return False
         given = headers.get(self.static_header.lower(), "")
-        return any(hmac.compare_digest(given, value) for value in self.static_values)
+        return any(_same(given, value) for value in self.static_values)
+
+
+def _same(expected: str, given: str) -> bool:
+    """A constant-time comparison of any two texts (``compare_digest`` refuses non-ASCII
+    ``str``; a lone surrogate still encodes with ``surrogatepass``)."""
+    return hmac.compare_digest(
+        expected.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass")
+    )

@@ -4,9 +4,9 @@
 free; :mod:`.asgi` mounts it in an ASGI host. Per delivery:
 
 - unknown path: 404 ``WEBHOOK_UNKNOWN_PATH``; forged, unsigned or stale signature:
-  401 ``WEBHOOK_UNAUTHENTICATED``; a body that is not the documented shape: 400
-  ``WEBHOOK_MALFORMED`` (or the domain's code for a malformed value). Nothing is
-  recorded for any of them: a log line says what was refused, never a secret or a body.
+  401 ``WEBHOOK_UNAUTHENTICATED``; a message id or a body that is not the documented
+  shape: 400 ``WEBHOOK_MALFORMED`` (or the domain's code for a malformed value). Nothing
+  is recorded for any of them: a log line says what was refused, never a secret or a body.
 - the message id (header ``X-Message-Id``, else a SHA-256 of the path and the body) is
   the idempotency key ``webhook:<id>`` of the command: the command's events and the
   key's record are written in one transaction, so a duplicate finds the record and
@@ -15,6 +15,11 @@ free; :mod:`.asgi` mounts it in an ASGI host. Per delivery:
   command still runs so that its ``OBJECT_VERSION_STALE`` refusal is recorded under the
   key (200 ``stale``); ahead of a gap, the message is parked (202 ``parked``) and applied
   when the missing version arrives.
+
+``handle`` is total: whatever the path, headers and body, it answers. A fault of the
+store is 503 ``WEBHOOK_STORE_UNAVAILABLE`` and anything unforeseen 500
+``WEBHOOK_INTERNAL_ERROR``; either way the sender may send the message again, since a
+delivery applied before the fault is then found by its key.
 """
 
 from __future__ import annotations
@@ -22,16 +27,21 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+import re
+import sqlite3
+import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from eventsourcing.persistence import PersistenceError
 from pydantic import ValidationError
 
 from paycore.adapters.persistence.tables import SideTables
 from paycore.adapters.webhooks.auth import WebhookAuth
 from paycore.adapters.webhooks.routes import ROUTES, Versioned, WebhookCommand
 from paycore.domain import CommandContext, PaymentsCore
+from paycore.domain.arguments import CONTEXT_TEXT_LENGTH, IDEMPOTENCY_KEY_LENGTH
 from paycore.domain.errors import NotFound, PaycoreError
 from paycore.domain.idempotency import IdempotencyRecord
 from paycore.domain.invoice import Invoice
@@ -40,6 +50,11 @@ log = logging.getLogger("paycore.adapters.webhooks")
 
 MESSAGE_ID_HEADER = "X-Message-Id"
 ACTOR = "enkash-webhook"
+KEY_PREFIX = "webhook:"
+#: a message id is visible ASCII, short enough to be a correlation id and, with the
+#: prefix, an idempotency key
+MESSAGE_ID_LENGTH = min(CONTEXT_TEXT_LENGTH, IDEMPOTENCY_KEY_LENGTH - len(KEY_PREFIX))
+_MESSAGE_ID = re.compile(f"[!-~]{{1,{MESSAGE_ID_LENGTH}}}")
 
 _CREATE = """
 CREATE TABLE IF NOT EXISTS paycore_webhook_parked (
@@ -67,6 +82,17 @@ def _reply(status: int, **fields: Any) -> Reply:
     return status, json.dumps(fields).encode()
 
 
+def combined_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Header names in lower case; a name given twice has its values joined by ", "
+    (RFC 9110 5.3), so a repeated signature, timestamp or message id never matches
+    instead of one of them winning."""
+    headers: dict[str, str] = {}
+    for name, value in pairs:
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return headers
+
+
 class WebhookInbox:
     def __init__(self, core: PaymentsCore, auth: WebhookAuth) -> None:
         self.core = core
@@ -78,23 +104,31 @@ class WebhookInbox:
         self._tables.close()
 
     def handle(self, path: str, headers: Mapping[str, str], body: bytes) -> Reply:
-        """One delivery: the HTTP status and a JSON body to answer with."""
-        path = path.strip("/")
+        """One delivery: the HTTP status and a JSON body to answer with; never raises."""
+        try:
+            return self._handle(path.strip("/"), combined_headers(headers.items()), body)
+        except Exception as fault:
+            return _fault(path, fault)
+
+    def _handle(self, path: str, headers: dict[str, str], body: bytes) -> Reply:
         route = ROUTES.get(path)
         if route is None:
             log.warning("webhook refused: unknown path %r", path[:100])
             return _reply(404, code="WEBHOOK_UNKNOWN_PATH")
-        lowered = {name.lower(): value for name, value in headers.items()}
-        if not self.auth.verify(lowered, body):
+        if not self.auth.verify(headers, body):
             log.warning("webhook refused: %s unauthenticated", path)
             return _reply(401, code="WEBHOOK_UNAUTHENTICATED")
+        given_id = headers.get(MESSAGE_ID_HEADER.lower())
+        if given_id is not None and not _MESSAGE_ID.fullmatch(given_id):
+            log.warning("webhook refused: %s malformed (%s)", path, MESSAGE_ID_HEADER)
+            return _reply(400, code="WEBHOOK_MALFORMED", field=MESSAGE_ID_HEADER)
         try:
             command = route.parse(json.loads(body.decode()))
-        except (ValueError, ValidationError, PaycoreError) as malformed:
+        except (ValueError, RecursionError, ValidationError, PaycoreError) as malformed:
             code, where = _malformation(malformed)
             log.warning("webhook refused: %s malformed (%s at %s)", path, code, where)
             return _reply(400, code=code, field=where)
-        message_id = lowered.get(MESSAGE_ID_HEADER.lower()) or _digest(path, body)
+        message_id = given_id or _digest(path, body)
         if command is None:
             log.info("webhook %s %s acknowledged", path, message_id)
             return _reply(200, outcome="acknowledged", message_id=message_id)
@@ -111,7 +145,7 @@ class WebhookInbox:
     # -- applying --------------------------------------------------------------------
 
     def _deliver(self, path: str, message_id: str, body: bytes, command: WebhookCommand) -> Reply:
-        key = f"webhook:{message_id}"
+        key = KEY_PREFIX + message_id
         if self._recorded(key):
             log.info("webhook %s %s: duplicate, nothing run", path, message_id)
             return _reply(200, outcome="duplicate", message_id=message_id)
@@ -137,11 +171,11 @@ class WebhookInbox:
     def _run(
         self, path: str, message_id: str, command: WebhookCommand, *, stale: bool = False
     ) -> Reply:
-        key = f"webhook:{message_id}"
-        context = CommandContext(
-            actor=ACTOR, source="webhook", correlation_id=message_id, causation_id=path
-        )
+        key = KEY_PREFIX + message_id
         try:
+            context = CommandContext(
+                actor=ACTOR, source="webhook", correlation_id=message_id, causation_id=path
+            )
             command.run(self.core, context, key)
         except PaycoreError as error:
             if not self._recorded(key):
@@ -201,6 +235,25 @@ class WebhookInbox:
 
 def _digest(path: str, body: bytes) -> str:
     return hashlib.sha256(path.encode() + b"\n" + body).hexdigest()
+
+
+def _fault(path: str, error: Exception) -> Reply:
+    """The answer to a delivery that failed on paycore's side: the sender tries again."""
+    if isinstance(error, _store_faults()):
+        log.error(
+            "webhook %r not answered: the store failed (%s)", path[:100], type(error).__name__
+        )
+        return _reply(503, code="WEBHOOK_STORE_UNAVAILABLE", message="send the message again later")
+    # the type only: the message of an unforeseen error may quote the body
+    log.error("webhook %r not answered: %s", path[:100], type(error).__name__)
+    return _reply(500, code="WEBHOOK_INTERNAL_ERROR", message="send the message again later")
+
+
+def _store_faults() -> tuple[type[Exception], ...]:
+    """The errors of the event store and of the side tables' SQLite or psycopg connection
+    (psycopg is the optional postgres extra: if it was never imported, it raised nothing)."""
+    psycopg = sys.modules.get("psycopg")
+    return (PersistenceError, sqlite3.Error) + ((psycopg.Error,) if psycopg else ())
 
 
 def _malformation(error: Exception) -> tuple[str, str]:

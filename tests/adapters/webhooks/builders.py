@@ -12,6 +12,8 @@ from typing import Any
 from paycore.adapters.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 SECRET = b"inbox-signing-secret"
+#: the OTP key of the cores these tests make (at least 16 bytes)
+OTP_KEY = b"webhook-tests-otp-key-32-bytes!!"
 B2B_IDS = {"buyerB2BId": "BUYER01", "supplierB2BId": "SUPPLIER01"}
 PO_CONFIRM = "/api/v0/purchase-order/req-confirm"
 INVOICE_CREATE = "/api/v0/invoice/req-create-invoice"

@@ -19,6 +19,7 @@ from paycore.adapters.webhooks import (
     WebhookInbox,
 )
 from paycore.domain import PaymentsCore
+from paycore.domain.errors import ConfigurationError
 from paycore.domain.idempotency import IdempotencyRecord
 from paycore.domain.invoice import InvoiceStatus
 from paycore.domain.payment import PaymentStatus
@@ -107,8 +108,9 @@ def test_every_active_secret_and_the_static_header_authenticate(core: PaymentsCo
     assert auth.verify({k.lower(): v for k, v in signed(raw, secret=b"new-secret")[0].items()}, raw)
     assert auth.verify({"x-enkash-key": "static-value"}, raw)
     assert not auth.verify({"x-enkash-key": "guessed"}, raw)
-    with pytest.raises(ValueError, match="configure"):
+    with pytest.raises(ConfigurationError, match="configure") as refused:
         WebhookAuth()
+    assert refused.value.code == "CONFIGURATION"
 
 
 @pytest.mark.parametrize(
@@ -212,3 +214,5 @@ def test_the_asgi_app_takes_only_posts(inbox: WebhookInbox) -> None:
     scope = {"type": "http", "method": "GET", "path": PO_CONFIRM, "headers": []}
     asyncio.run(WebhookApp(inbox)(scope, receive, send))
     assert sent[0]["status"] == 405
+    assert (b"allow", b"POST") in sent[0]["headers"]
+    assert json.loads(sent[1]["body"])["code"] == "WEBHOOK_METHOD"

@@ -1,62 +1,34 @@
-"""The sandbox's response webhooks reach the inbox over loopback HTTP, signed."""
+"""The sandbox's response webhooks reach the inbox over loopback HTTP, signed, through
+the server ``paycore webhooks serve`` runs."""
 
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
 from paycore.adapters.sandbox import SandboxSettings, WebhookTarget, run_sandbox
 from paycore.adapters.webhooks import WebhookInbox
+from paycore.adapters.webhooks.server import serving
 from paycore.domain import PaymentsCore
 from tests.adapters.sync.builders import accepted_invoice, relay, sandbox_client, sent_order
 from tests.adapters.webhooks.builders import SECRET
 
 
-class InboxServer:
-    """The inbox behind a stdlib HTTP server on a free loopback port."""
-
-    def __init__(self, inbox: WebhookInbox) -> None:
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                status, answer = inbox.handle(self.path, dict(self.headers), body)
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
 @pytest.fixture
-def inbox_server(inbox: WebhookInbox) -> Iterator[InboxServer]:
-    server = InboxServer(inbox)
-    yield server
-    server.close()
+def inbox_url(inbox: WebhookInbox) -> Iterator[str]:
+    with serving(inbox) as listening:
+        yield listening.url
 
 
 def test_response_webhooks_of_relayed_b2b_calls_are_accepted(
-    core: PaymentsCore, inbox_server: InboxServer
+    core: PaymentsCore, inbox_url: str
 ) -> None:
     rng = random.Random(9)
     sent_order(core, rng)
     accepted_invoice(core, rng)
-    target = WebhookTarget(inbox_server.url, signing_secret=SECRET)
+    target = WebhookTarget(inbox_url, signing_secret=SECRET)
     with run_sandbox(SandboxSettings(webhook=target)) as sandbox:
         with sandbox_client(sandbox) as client:
             relay(core, client).drain()
@@ -70,10 +42,10 @@ def test_response_webhooks_of_relayed_b2b_calls_are_accepted(
 
 
 def test_a_delivery_signed_with_another_secret_is_refused_over_http(
-    core: PaymentsCore, inbox_server: InboxServer
+    core: PaymentsCore, inbox_url: str
 ) -> None:
     sent_order(core, random.Random(10))
-    target = WebhookTarget(inbox_server.url, signing_secret=b"an-old-secret")
+    target = WebhookTarget(inbox_url, signing_secret=b"an-old-secret")
     with run_sandbox(SandboxSettings(webhook=target)) as sandbox:
         with sandbox_client(sandbox) as client:
             relay(core, client).drain()

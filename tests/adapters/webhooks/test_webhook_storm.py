@@ -21,6 +21,7 @@ from tests.adapters.sync.builders import accepted_invoice, object_id, sent_order
 from tests.adapters.webhooks.builders import (
     INVOICE_CREATE,
     INVOICE_STATUS,
+    OTP_KEY,
     PAYMENT_RESPONSE,
     PO_CONFIRM,
     SECRET,
@@ -35,7 +36,6 @@ SEED = 4242
 INVOICES, ORDERS, PAYMENTS = 500, 150, 50
 REORDERED_INVOICES = 200
 DUPLICATES, FORGED, MALFORMED = 600, 100, 100
-OTP_KEY = b"storm-otp-key"
 
 
 @dataclass(frozen=True)
