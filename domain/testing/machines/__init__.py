@@ -67,10 +67,12 @@ def run_machines(
     *,
     settings: hypothesis.settings | None = None,
 ) -> None:
-    """Runs each machine on ``core`` (every example on the same core), with ``settings``
-    or the active hypothesis profile; the first broken invariant raises."""
+    """Runs each machine on ``core`` (every example on the same core); the first broken
+    invariant raises. Without ``settings``, the active hypothesis profile's, with no
+    deadline: a step on a real store takes as long as the store takes."""
+    chosen = settings or hypothesis.settings(deadline=None)
     for machine in machines:
-        run_state_machine_as_test(bind(machine, lambda: core), settings=settings)
+        run_state_machine_as_test(bind(machine, lambda: core), settings=chosen)
 
 
 __all__ = [
