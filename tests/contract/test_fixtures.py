@@ -98,3 +98,11 @@ def test_every_endpoint_with_a_documented_path_has_a_fixture() -> None:
 def test_every_route_with_a_documented_path_has_a_fixture() -> None:
     received = {f.webhook.strip("/") for f in FIXTURES if f.webhook}
     assert set(ROUTES) == received | (NOT_SHOWN & set(ROUTES)) | ONBOARDING
+
+
+@pytest.mark.parametrize(
+    "fixture", [f for f in FIXTURES if f.answer["documented"] is None], ids=repr
+)
+def test_a_fixture_without_a_documented_answer_says_so_and_invents_none(fixture: Fixture) -> None:
+    assert fixture.answer["example"] is None
+    assert any("answer" in note.lower() and "not shown" in note for note in fixture.data["notes"])

@@ -128,7 +128,7 @@ def test_a_body_without_a_member_paycore_acts_on_is_refused_by_name(
     contract, path = case
     assert contract.webhook is not None
     status, answer = deliver(inbox, contract.webhook, without(body_for(contract, core), path))
-    assert (status, answer) == (400, {"code": "WEBHOOK_MALFORMED", "field": field(path)})
+    assert (status, answer["code"], answer["field"]) == (400, "WEBHOOK_MALFORMED", field(path))
 
 
 def test_a_payment_response_that_succeeded_records_the_payment_paid_with_its_utr(
@@ -177,7 +177,11 @@ def test_a_rejection_of_an_on_platform_payment_breaks_the_pages_rule_and_is_refu
     body = with_value(contract.example(), "paymentConfirmation.objectId", object_id)
     body = with_value(body, "paymentConfirmation.type", "ONPLATFORM")
     status, answer = deliver(inbox, "/api/v0/payment/resp-pay-confirmation", body)
-    assert (status, answer) == (400, {"code": "WEBHOOK_MALFORMED", "field": "paymentConfirmation"})
+    assert (status, answer["code"], answer["field"]) == (
+        400,
+        "WEBHOOK_MALFORMED",
+        "paymentConfirmation",
+    )
     assert core.get_payment(payment_id).status is PaymentStatus.SUBMITTED
 
 
@@ -230,7 +234,11 @@ def test_a_buyer_action_paycore_cannot_take_is_refused_by_name(
     body = for_order(fixture("change_purchase_order_status").example(), "poStatus", object_id, held)
     body = with_value(body, "poStatus.buyerAction", "HOLD")
     status, answer = deliver(inbox, "/api/v0/purchase-order/req-status-change", body)
-    assert (status, answer) == (400, {"code": "WEBHOOK_MALFORMED", "field": "poStatus.buyerAction"})
+    assert (status, answer["code"], answer["field"]) == (
+        400,
+        "WEBHOOK_MALFORMED",
+        "poStatus.buyerAction",
+    )
     assert core.get_purchase_order(po_id).status is PurchaseOrderStatus.SENT
 
 
@@ -259,4 +267,4 @@ def test_the_suppliers_credit_note_is_received_against_its_invoice(
 def test_a_payment_paycore_would_receive_as_a_supplier_has_no_route(inbox: WebhookInbox) -> None:
     contract = fixture("payment_request_webhook")
     status, answer = deliver(inbox, contract.data["path"], contract.example())
-    assert (status, answer) == (404, {"code": "WEBHOOK_UNKNOWN_PATH"})
+    assert (status, answer["code"]) == (404, "WEBHOOK_UNKNOWN_PATH")
