@@ -240,12 +240,10 @@ def _digest(path: str, body: bytes) -> str:
 def _fault(path: str, error: Exception) -> Reply:
     """The answer to a delivery that failed on paycore's side: the sender tries again."""
     if isinstance(error, _store_faults()):
-        log.error(
-            "webhook %r not answered: the store failed (%s)", path[:100], type(error).__name__
-        )
+        log.error("webhook %r: the store failed (%s), 503", path[:100], type(error).__name__)
         return _reply(503, code="WEBHOOK_STORE_UNAVAILABLE", message="send the message again later")
     # the type only: the message of an unforeseen error may quote the body
-    log.error("webhook %r not answered: %s", path[:100], type(error).__name__)
+    log.error("webhook %r: %s in paycore, 500", path[:100], type(error).__name__)
     return _reply(500, code="WEBHOOK_INTERNAL_ERROR", message="send the message again later")
 
 
