@@ -37,7 +37,6 @@ from eventsourcing.persistence import Notification
 
 from paycore.domain.core import PaymentsCore
 from paycore.projections.chain import HashChainView
-from paycore.projections.postgres import PostgresViewStore
 from paycore.projections.sqlite import SQLiteViewStore
 from paycore.projections.store import Rows, ViewStore
 from paycore.projections.tables import Table
@@ -55,6 +54,8 @@ def open_views(url: str) -> ViewStore:
     env = PaymentsCore.store_settings(url)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         return SQLiteViewStore(env["SQLITE_DBNAME"])
+    from paycore.projections.postgres import PostgresViewStore  # noqa: PLC0415  (psycopg: the postgres extra)
+
     return PostgresViewStore.from_env(env)
 
 
