@@ -25,10 +25,12 @@ the rowid, so the same holds there. Following is therefore a plain polling loop.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 from uuid import uuid4
@@ -42,8 +44,45 @@ from paycore.projections.store import Rows, ViewStore
 from paycore.projections.tables import Table
 from paycore.projections.views import Recorded, View, read_models
 
+log = logging.getLogger("paycore.projections")
+
 #: Called during a rebuild with the position reached and the position to reach.
 Progress = Callable[[int, int], None]
+#: the consumer name of the views in logs and metrics
+VIEWS = "views"
+#: notifications counted by a lag: a lag of this many means at least this many
+LAG_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class FollowerMetrics:
+    """Where a follower of the event log (the projector, the sync relay) stands."""
+
+    consumer: str
+    #: the last notification id processed
+    position: int
+    #: notifications still to process (counted up to :data:`LAG_LIMIT`)
+    lag_events: int
+    #: seconds since the oldest of them was recorded (0.0 when there is none)
+    lag_seconds: float
+    #: relay: remote calls sent; projector: batches projected (since this object started)
+    attempts: int
+    #: relay: items in the dead-letter list; projector: None (it has none)
+    dead_letters: int | None
+    #: unix time of the last pass that ran to its end (None before the first)
+    last_success: float | None
+
+
+def lag(core: PaymentsCore, position: int, topics: Sequence[str] = ()) -> tuple[int, float]:
+    """How many notifications (of ``topics``, all if empty) are past ``position``, and
+    how many seconds ago the first of them was recorded."""
+    pending = core.recorder.select_notifications(
+        position, LAG_LIMIT, topics=topics, inclusive_of_start=False
+    )
+    if not pending:
+        return 0, 0.0
+    recorded_at = Recorded(pending[0], core.mapper).timestamp
+    return len(pending), max(0.0, time.time() - recorded_at.timestamp())
 
 
 def open_views(url: str) -> ViewStore:
@@ -88,6 +127,8 @@ class Projector:
         self.views = list(views) if views is not None else default_views()
         self.batch_size = batch_size
         self.store.create_tables(self.tables)
+        self._batches = 0
+        self._last_success: float | None = None
 
     @property
     def tables(self) -> list[Table[Any]]:
@@ -100,7 +141,17 @@ class Projector:
 
     def update(self) -> int:
         """Catches up with the event log; returns how many notifications it projected."""
-        return self._catch_up()
+        count = self._catch_up()
+        self._last_success = time.time()
+        return count
+
+    def metrics(self) -> FollowerMetrics:
+        """Where the views stand (read from the store, so any process can ask)."""
+        position = self.position()
+        events, seconds = lag(self.core, position)
+        return FollowerMetrics(
+            VIEWS, position, events, seconds, self._batches, None, self._last_success
+        )
 
     def follow(self, stop: threading.Event, interval: float = 0.5) -> None:
         """Catches up, then polls every ``interval`` seconds, until ``stop`` is set."""
@@ -144,6 +195,11 @@ class Projector:
             if not batch:
                 return count
             count += self._project(start, batch)
+            self._batches += 1
+            log.debug(
+                "views: projected up to %d", batch[-1].id,
+                extra={"paycore.consumer": VIEWS, "paycore.position": batch[-1].id},
+            )  # fmt: skip
             if progress is not None:
                 progress(min(batch[-1].id, target), target)
 

@@ -47,6 +47,7 @@ from paycore.adapters.enkash.errors import (
     RequestValidationError,
     redacted,
 )
+from paycore.adapters.telemetry import fields
 
 log = logging.getLogger("paycore.adapters.enkash")
 
@@ -109,7 +110,7 @@ class _TokenSource:
             "password": config.password.get_secret_value(),
             "clientId": config.client_id,
         }
-        log.debug("token request to %s", config.token_url)
+        log.debug("token request to %s", config.token_url, extra=fields(call="token"))
         try:
             response = self._http.post(
                 config.token_url,
@@ -143,7 +144,7 @@ class _TokenSource:
             ) from None
         lifetime = grant.expires_in
         self._renew_at = self._clock() + max(lifetime - config.token_refresh_margin, lifetime / 2)
-        log.debug("token granted, valid for %d s", lifetime)
+        log.debug("token granted, valid for %d s", lifetime, extra=fields(call="token"))
         return grant.access_token
 
 
@@ -383,7 +384,10 @@ class EnkashClient:
         if response.status_code == _HTTP_UNAUTHORIZED:
             self._tokens.invalidate(token)
             response = self._send(endpoint, body, self._tokens.current(), reference)
-        log.debug("%s reference %s: HTTP %d", endpoint.name, reference, response.status_code)
+        log.debug(
+            "%s reference %s: HTTP %d", endpoint.name, reference, response.status_code,
+            extra=fields(call=endpoint.name, reference=reference, http_status=response.status_code),
+        )  # fmt: skip
         return self._answer(endpoint, response, reference)
 
     def _send(

@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,8 +59,10 @@ from paycore.adapters.sync.calls import (
 )
 from paycore.adapters.sync.items import DEAD, RETRY, DeadLetter, RelayItems
 from paycore.adapters.sync.profile import PartnerProfile
+from paycore.adapters.telemetry import fields
 from paycore.domain.core import CommandContext, PaymentsCore
 from paycore.domain.errors import AlreadyProcessed, PaycoreError
+from paycore.projections.runner import FollowerMetrics, lag
 
 log = logging.getLogger("paycore.adapters.sync")
 
@@ -121,6 +124,8 @@ class SyncRelay:
         self._rng = rng or random.Random()  # noqa: S311  (jitter, not secrecy)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._attempts = 0
+        self._last_success: float | None = None
 
     # -- running -------------------------------------------------------------------
 
@@ -148,7 +153,10 @@ class SyncRelay:
             if not self._lease.try_acquire():
                 stop.wait(self.settings.poll_interval)
                 continue
-            log.info("sync relay: lease taken, resuming after %d", self.position)
+            log.info(
+                "sync relay: lease taken, resuming after %d", self.position,
+                extra=fields(consumer=CONSUMER, position=self.position),
+            )  # fmt: skip
             try:
                 while not stop.is_set():
                     if not self._pass():
@@ -157,7 +165,7 @@ class SyncRelay:
                 pass
             except Exception:
                 # Refused credentials, a database gone: stop here, position intact.
-                log.exception("sync relay stopped")
+                log.exception("sync relay stopped", extra=fields(consumer=CONSUMER))
                 raise
             finally:
                 self._lease.release()
@@ -176,6 +184,15 @@ class SyncRelay:
     def position(self) -> int:
         """The last notification id the relay has processed."""
         return self.core.max_tracked(CONSUMER)
+
+    def metrics(self) -> FollowerMetrics:
+        """Where the relay stands (position, lag and dead letters read from the store)."""
+        position = self.position
+        events, seconds = lag(self.core, position, self._topics)
+        dead = len(self.dead_letters())
+        return FollowerMetrics(
+            CONSUMER, position, events, seconds, self._attempts, dead, self._last_success
+        )
 
     # -- the dead-letter list ------------------------------------------------------
 
@@ -212,6 +229,7 @@ class SyncRelay:
         )
         for notification in batch:
             self._process(notification, retried=False)
+        self._last_success = time.time()
         return bool(retried or batch)
 
     def _process(self, notification: Notification, *, retried: bool) -> None:
@@ -234,11 +252,17 @@ class SyncRelay:
             answer = self._deliver(call, nid, retried=retried) if call else Answer()
             self._record(answer, tracking, context, retried=retried)
         except AlreadyProcessed:
-            log.info("sync relay: %d was processed by another worker", nid)
+            log.info(
+                "sync relay: %d was processed by another worker", nid,
+                extra=fields(consumer=CONSUMER, position=nid, correlation_id=event.correlation_id),
+            )  # fmt: skip
         except (NotReady, _Dead, PaycoreError) as failure:
             # Given up on, or never sendable (a value the platform would refuse).
             code, message = _reason(failure)
-            self._bury(tracking, call or event, code, message, retried=retried)
+            self._bury(
+                tracking, call or event, code, message,
+                retried=retried, correlation_id=event.correlation_id,
+            )  # fmt: skip
             return
         if call is not None or retried:
             self._items.forget(nid)
@@ -269,7 +293,11 @@ class SyncRelay:
         try:
             self.core.record_position(tracking)
         except AlreadyProcessed:
-            log.info("sync relay: %d was processed by another worker", tracking.notification_id)
+            nid = tracking.notification_id
+            log.info(
+                "sync relay: %d was processed by another worker", nid,
+                extra=fields(consumer=CONSUMER, position=nid),
+            )  # fmt: skip
 
     def _bury(
         self,
@@ -279,6 +307,7 @@ class SyncRelay:
         message: str,
         *,
         retried: bool,
+        correlation_id: str | None,
     ) -> None:
         """Dead-letters an item (a call, or the event no call could be built for)."""
         nid = tracking.notification_id
@@ -286,7 +315,11 @@ class SyncRelay:
             kind, reference = item.kind, item.reference
         else:
             kind, reference = item.TOPIC, f"{item.originator_id}/{item.originator_version}"
-        log.warning("sync relay: %d %s %s dead-lettered: %s", nid, kind, reference, code)
+        log.warning(
+            "sync relay: %d %s %s dead-lettered: %s", nid, kind, reference, code,
+            extra=fields(consumer=CONSUMER, position=nid, call=kind, reference=reference,
+                         code=code, correlation_id=correlation_id),
+        )  # fmt: skip
         self._items.bury(nid, kind, reference, code, message)
         if not retried:
             self._move_past(tracking)
@@ -303,13 +336,18 @@ class SyncRelay:
             if attempt > 1:
                 self._pause(attempt)
             before = self._items.start_attempt(nid, call.kind, call.reference)
+            self._attempts += 1
             earlier = earlier or (attempt == 1 and before > 0)
             try:
                 return self._attempt(call, earlier=earlier, forced=retried)
             except RemoteDuplicateError as duplicate:
                 if earlier:
-                    log.info("sync relay: %s %s applied by an earlier attempt", call.kind,
-                             call.reference)  # fmt: skip
+                    log.info(
+                        "sync relay: %s %s applied by an earlier attempt", call.kind,
+                        call.reference,
+                        extra=fields(consumer=CONSUMER, position=nid, call=call.kind,
+                                     reference=call.reference),
+                    )  # fmt: skip
                     return Answer()
                 raise _Dead(duplicate.code, duplicate.message) from None
             except _REFUSED as refusal:
@@ -337,7 +375,10 @@ class SyncRelay:
             if call.enquire is not None:
                 found = call.enquire(self.client)
                 if found is not None:
-                    log.info("sync relay: %s %s found by enquiry", call.kind, call.reference)
+                    log.info(
+                        "sync relay: %s %s found by enquiry", call.kind, call.reference,
+                        extra=fields(consumer=CONSUMER, call=call.kind, reference=call.reference),
+                    )  # fmt: skip
                     return found
             elif not call.resend_safe and not forced:
                 raise _Dead(OUTCOME_UNKNOWN, _unknown(call, None))
