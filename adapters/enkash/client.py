@@ -47,7 +47,7 @@ from paycore.adapters.enkash.errors import (
     RequestValidationError,
     redacted,
 )
-from paycore.adapters.telemetry import fields
+from paycore.adapters.telemetry import fields, span
 
 log = logging.getLogger("paycore.adapters.enkash")
 
@@ -356,7 +356,8 @@ class EnkashClient:
         """One attempt: the answer read, or a classified :class:`RemoteError`."""
         body = self._encode(endpoint, request)
         reference = endpoint.reference(request) if endpoint.reference else None
-        return self._read(endpoint, self._attempt(endpoint, body, reference), reference)
+        with span("paycore.remote", call=endpoint.name, reference=reference):
+            return self._read(endpoint, self._attempt(endpoint, body, reference), reference)
 
     def _encode(self, endpoint: ep.Endpoint[Any, Any], request: m.WireRequest) -> str:
         if not isinstance(request, endpoint.request):

@@ -59,7 +59,7 @@ from paycore.adapters.sync.calls import (
 )
 from paycore.adapters.sync.items import DEAD, RETRY, DeadLetter, RelayItems
 from paycore.adapters.sync.profile import PartnerProfile
-from paycore.adapters.telemetry import fields
+from paycore.adapters.telemetry import fields, span
 from paycore.domain.core import CommandContext, PaymentsCore
 from paycore.domain.errors import AlreadyProcessed, PaycoreError
 from paycore.projections.runner import FollowerMetrics, lag
@@ -211,24 +211,25 @@ class SyncRelay:
         # An item dead-lettered just before a crash is retried once the position has
         # passed it, never ahead of the log.
         position = self.position
-        retried = 0
-        for item in self._items.listed(RETRY):
-            found = self.core.recorder.select_notifications(item.notification_id, 1)
-            if (
-                item.notification_id <= position
-                and found[:1]
-                and found[0].id == item.notification_id
-            ):
-                self._process(found[0], retried=True)
-                retried += 1
-        batch = self.core.recorder.select_notifications(
-            self.position,
-            self.settings.batch_size,
-            topics=self._topics,
-            inclusive_of_start=False,
-        )
-        for notification in batch:
-            self._process(notification, retried=False)
+        with span("paycore.sync.pass", consumer=CONSUMER, position=position):
+            retried = 0
+            for item in self._items.listed(RETRY):
+                found = self.core.recorder.select_notifications(item.notification_id, 1)
+                if (
+                    item.notification_id <= position
+                    and found[:1]
+                    and found[0].id == item.notification_id
+                ):
+                    self._process(found[0], retried=True)
+                    retried += 1
+            batch = self.core.recorder.select_notifications(
+                self.position,
+                self.settings.batch_size,
+                topics=self._topics,
+                inclusive_of_start=False,
+            )
+            for notification in batch:
+                self._process(notification, retried=False)
         self._last_success = time.time()
         return bool(retried or batch)
 
@@ -247,23 +248,25 @@ class SyncRelay:
             causation_id=f"notification:{nid}",
         )
         call: OutboundCall | None = None
-        try:
-            call = outbound_call(self.core, event, self.profile)
-            answer = self._deliver(call, nid, retried=retried) if call else Answer()
-            self._record(answer, tracking, context, retried=retried)
-        except AlreadyProcessed:
-            log.info(
-                "sync relay: %d was processed by another worker", nid,
-                extra=fields(consumer=CONSUMER, position=nid, correlation_id=event.correlation_id),
-            )  # fmt: skip
-        except (NotReady, _Dead, PaycoreError) as failure:
-            # Given up on, or never sendable (a value the platform would refuse).
-            code, message = _reason(failure)
-            self._bury(
-                tracking, call or event, code, message,
-                retried=retried, correlation_id=event.correlation_id,
-            )  # fmt: skip
-            return
+        with span("paycore.sync.item", position=nid, correlation_id=event.correlation_id):
+            try:
+                call = outbound_call(self.core, event, self.profile)
+                answer = self._deliver(call, nid, retried=retried) if call else Answer()
+                self._record(answer, tracking, context, retried=retried)
+            except AlreadyProcessed:
+                log.info(
+                    "sync relay: %d was processed by another worker", nid,
+                    extra=fields(consumer=CONSUMER, position=nid,
+                                 correlation_id=event.correlation_id),
+                )  # fmt: skip
+            except (NotReady, _Dead, PaycoreError) as failure:
+                # Given up on, or never sendable (a value the platform would refuse).
+                code, message = _reason(failure)
+                self._bury(
+                    tracking, call or event, code, message,
+                    retried=retried, correlation_id=event.correlation_id,
+                )  # fmt: skip
+                return
         if call is not None or retried:
             self._items.forget(nid)
 

@@ -41,7 +41,8 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any, ParamSpec, Protocol, TypeVar
 
-from paycore.adapters.webhooks.inbox import combined_headers
+from paycore.adapters.telemetry import span
+from paycore.adapters.webhooks.inbox import MESSAGE_ID_HEADER, combined_headers
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -105,7 +106,9 @@ class WebhookApp:
         inbox = self.inbox
         if inbox is None:
             return 503, refusal("WEBHOOK_NOT_READY", "the webhook inbox is starting or stopping")
-        return await self.offload(inbox.handle, path, headers, body)
+        message_id = headers.get(MESSAGE_ID_HEADER.lower())
+        with span("paycore.webhook", path=path[:100], correlation_id=message_id):
+            return await self.offload(inbox.handle, path, headers, body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
