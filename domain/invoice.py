@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import ClassVar, Protocol, Self, TypeVar
+from typing import Any, ClassVar, Protocol, Self, TypeVar
 from uuid import UUID
 
 import attrs
@@ -124,6 +124,12 @@ class Invoice(PaycoreAggregate, VersionedObject):
         TOPIC = "paycore.Invoice.Created"
 
     OBJECT_KIND: ClassVar[str] = "invoice"
+    #: Version 2 keeps ``reserved`` as a running total; a snapshot taken before has none.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["reserved"] = total(state["reservations"].values())
 
     @staticmethod
     def create_id(object_id: str) -> UUID:
@@ -175,7 +181,11 @@ class Invoice(PaycoreAggregate, VersionedObject):
         self.object_version = object_version
         #: Set from the event by :meth:`Received.apply`.
         self.status: InvoiceStatus
+        #: Running totals, kept by the events that move money, so that no command
+        #: sums the invoice's history: what was paid, and what is held for payments in
+        #: flight (the sum of ``reservations``).
         self.settled = Money.ZERO
+        self.reserved = Money.ZERO
         self.reservations: dict[str, Money] = {}
         self.notes: dict[str, CdNote] = {}
 
@@ -192,10 +202,6 @@ class Invoice(PaycoreAggregate, VersionedObject):
             + self._confirmed_notes(NoteType.DEBIT)
             - self._confirmed_notes(NoteType.CREDIT)
         )
-
-    @property
-    def reserved(self) -> Money:
-        return total(self.reservations.values())
 
     @property
     def outstanding(self) -> Money:
@@ -339,6 +345,7 @@ class Invoice(PaycoreAggregate, VersionedObject):
     @event(PaymentReserved)
     def _reserved(self, payment_id: str, amount: Money) -> None:
         self.reservations[payment_id] = amount
+        self.reserved += amount
 
     def release(self, payment_id: UUID) -> None:
         if str(payment_id) in self.reservations:
@@ -350,7 +357,7 @@ class Invoice(PaycoreAggregate, VersionedObject):
 
     @event(ReservationReleased)
     def _released(self, payment_id: str) -> None:
-        del self.reservations[payment_id]
+        self.reserved -= self.reservations.pop(payment_id)
 
     def settle(self, payment_id: UUID) -> None:
         """The reserved amount of a payment that succeeded is now paid."""
@@ -369,7 +376,9 @@ class Invoice(PaycoreAggregate, VersionedObject):
 
     @event(PaymentSettled)
     def _settled(self, payment_id: str, status: str) -> None:
-        self.settled += self.reservations.pop(payment_id)
+        amount = self.reservations.pop(payment_id)
+        self.settled += amount
+        self.reserved -= amount
         self.status = InvoiceStatus(status)
 
     def _status_after(self, settled: Money, reserved: Money) -> InvoiceStatus:
