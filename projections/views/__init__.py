@@ -6,7 +6,6 @@ from paycore.projections.views.audit_trail import (
     AuditEvent,
     AuditTrailView,
     audit_event,
-    plain,
 )
 from paycore.projections.views.base import (
     AggregateView,
@@ -59,7 +58,6 @@ __all__ = [
     "Recorded",
     "View",
     "audit_event",
-    "plain",
     "read_models",
     "replace",
 ]

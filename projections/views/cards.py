@@ -11,10 +11,17 @@ from typing import ClassVar
 from uuid import UUID
 
 from paycore.domain.card_account import CardAccount, replacement_block_code
-from paycore.domain.money import Money
 from paycore.projections.store import Rows
 from paycore.projections.tables import Table
-from paycore.projections.views.base import ZERO, EventView, Handler, Recorded, on, replace
+from paycore.projections.views.base import (
+    ZERO,
+    EventView,
+    Handler,
+    Recorded,
+    amount_or_none,
+    on,
+    replace,
+)
 
 
 @dataclass(frozen=True)
@@ -65,10 +72,6 @@ CARD_TRANSACTIONS = Table(
 )
 
 
-def _limit(money: Money | None) -> Decimal | None:
-    return None if money is None else money.amount
-
-
 class CardsView(EventView):
     """Cards with their status, balance, limits and masked number; and every movement of
     money on a card."""
@@ -77,14 +80,14 @@ class CardsView(EventView):
     tables = (CARDS, CARD_TRANSACTIONS)
 
     @staticmethod
-    def _card(rows: Rows, e: CardAccount.Event, card_id: str) -> CardRow:
-        card = rows.get(CARDS, (e.originator_id, card_id))
-        assert card is not None, f"no card {card_id} for {e}"
+    def _card(rows: Rows, recorded: Recorded, card_id: str) -> CardRow:
+        card = rows.get(CARDS, (recorded.aggregate_id, card_id))
+        assert card is not None, f"no card {card_id} for {recorded.topic} at {recorded.position}"
         return card
 
-    def _change(self, rows: Rows, e: CardAccount.Event, card_id: str, **changes: object) -> None:
-        card = self._card(rows, e, card_id)
-        rows.put(CARDS, replace(card, **changes, updated_at=e.timestamp))
+    def _change(self, rows: Rows, recorded: Recorded, card_id: str, **changes: object) -> None:
+        card = self._card(rows, recorded, card_id)
+        rows.put(CARDS, replace(card, **changes, updated_at=recorded.timestamp))
 
     @staticmethod
     def _transaction(
@@ -98,29 +101,29 @@ class CardsView(EventView):
         reference: str | None = None,
         occurred_at: datetime | None = None,
     ) -> None:
-        e = recorded.event
         row = CardTransactionRow(
             position=recorded.position,
-            account_id=e.originator_id,
+            account_id=recorded.aggregate_id,
             card_id=card_id,
             kind=kind,
             amount=amount,
             channel=channel,
             reference=reference,
-            occurred_at=e.timestamp if occurred_at is None else occurred_at,
-            recorded_at=e.timestamp,
+            occurred_at=recorded.timestamp if occurred_at is None else occurred_at,
+            recorded_at=recorded.timestamp,
         )
         rows.put(CARD_TRANSACTIONS, row)
 
-    def _issued(self, e: CardAccount.CardIssued, recorded: Recorded, rows: Rows) -> None:
+    def _issued(self, recorded: Recorded, rows: Rows) -> None:
+        e = recorded.fields
         card = CardRow(
-            account_id=e.originator_id,
-            card_id=e.card_id,
-            kind=str(e.kind),
-            form=str(e.form),
-            status=str(e.block_code),
+            account_id=recorded.aggregate_id,
+            card_id=e["card_id"],
+            kind=e["kind"],
+            form=e["form"],
+            status=e["block_code"],
             activated=False,
-            balance=e.initial_load.amount,
+            balance=Decimal(e["initial_load"]),
             per_transaction_limit=None,
             daily_amount_limit=None,
             daily_count_limit=None,
@@ -131,86 +134,95 @@ class CardsView(EventView):
             remote_id=None,
             pin_set_at=None,
             replaced_by=None,
-            updated_at=e.timestamp,
+            updated_at=recorded.timestamp,
         )
         rows.put(CARDS, card)
         if card.balance:
-            self._transaction(rows, recorded, e.card_id, "ISSUE_LOAD", card.balance)
+            self._transaction(rows, recorded, card.card_id, "ISSUE_LOAD", card.balance)
 
-    def _activated(self, e: CardAccount.CardActivated, recorded: Recorded, rows: Rows) -> None:
-        self._change(rows, e, e.card_id, status=str(e.block_code), activated=True)
+    def _activated(self, recorded: Recorded, rows: Rows) -> None:
+        e = recorded.fields
+        self._change(rows, recorded, e["card_id"], status=e["block_code"], activated=True)
 
-    def _loaded(self, e: CardAccount.CardLoaded, recorded: Recorded, rows: Rows) -> None:
-        amount = e.amount.amount
-        balance = self._card(rows, e, e.card_id).balance + amount
-        self._change(rows, e, e.card_id, balance=balance)
-        self._transaction(rows, recorded, e.card_id, "LOAD", amount, reference=e.reference)
+    def _loaded(self, recorded: Recorded, rows: Rows) -> None:
+        e = recorded.fields
+        amount = Decimal(e["amount"])
+        card = self._card(rows, recorded, e["card_id"])
+        rows.put(CARDS, replace(card, balance=card.balance + amount, updated_at=recorded.timestamp))
+        self._transaction(rows, recorded, card.card_id, "LOAD", amount, reference=e["reference"])
 
-    def _spent(self, e: CardAccount.CardSpent, recorded: Recorded, rows: Rows) -> None:
-        amount = e.amount.amount
-        balance = self._card(rows, e, e.card_id).balance - amount
-        self._change(rows, e, e.card_id, balance=balance)
+    def _spent(self, recorded: Recorded, rows: Rows) -> None:
+        e = recorded.fields
+        amount = Decimal(e["amount"])
+        card = self._card(rows, recorded, e["card_id"])
+        card_id = card.card_id
+        rows.put(CARDS, replace(card, balance=card.balance - amount, updated_at=recorded.timestamp))
         self._transaction(
             rows,
             recorded,
-            e.card_id,
+            card_id,
             "SPEND",
             -amount,
-            channel=str(e.channel),
-            reference=e.transaction_id,
-            occurred_at=e.occurred_at,
+            channel=e["channel"],
+            reference=e["transaction_id"],
+            occurred_at=datetime.fromisoformat(e["occurred_at"]),
         )
 
-    def _controls_set(
-        self, e: CardAccount.UsageControlsSet, recorded: Recorded, rows: Rows
-    ) -> None:
-        controls = e.controls
-        for card_id in e.card_ids:
+    def _controls_set(self, recorded: Recorded, rows: Rows) -> None:
+        controls = recorded.fields["controls"]
+        for card_id in recorded.fields["card_ids"]:
             self._change(
                 rows,
-                e,
+                recorded,
                 card_id,
-                per_transaction_limit=_limit(controls.per_transaction),
-                daily_amount_limit=_limit(controls.daily_amount),
-                daily_count_limit=controls.daily_count,
-                monthly_amount_limit=_limit(controls.monthly_amount),
-                monthly_count_limit=controls.monthly_count,
-                disabled_channels=[str(c) for c in controls.disabled_channels],
+                per_transaction_limit=amount_or_none(controls["per_transaction"]),
+                daily_amount_limit=amount_or_none(controls["daily_amount"]),
+                daily_count_limit=controls["daily_count"],
+                monthly_amount_limit=amount_or_none(controls["monthly_amount"]),
+                monthly_count_limit=controls["monthly_count"],
+                disabled_channels=list(controls["disabled_channels"]),
             )
 
-    def _pin_set(self, e: CardAccount.PinSet, recorded: Recorded, rows: Rows) -> None:
-        self._change(rows, e, e.card_id, pin_set_at=e.at)
+    def _pin_set(self, recorded: Recorded, rows: Rows) -> None:
+        e = recorded.fields
+        self._change(rows, recorded, e["card_id"], pin_set_at=datetime.fromisoformat(e["at"]))
 
-    def _block_code_changed(
-        self, e: CardAccount.BlockCodeChanged, recorded: Recorded, rows: Rows
-    ) -> None:
-        self._change(rows, e, e.card_id, status=str(e.block_code))
+    def _block_code_changed(self, recorded: Recorded, rows: Rows) -> None:
+        e = recorded.fields
+        self._change(rows, recorded, e["card_id"], status=e["block_code"])
 
-    def _replaced(self, e: CardAccount.CardReplaced, recorded: Recorded, rows: Rows) -> None:
+    def _replaced(self, recorded: Recorded, rows: Rows) -> None:
         """The old card is blocked and its balance moves to the new one."""
-        old = self._card(rows, e, e.card_id)
+        e = recorded.fields
+        old = self._card(rows, recorded, e["card_id"])
         new = replace(
             old,
-            card_id=e.new_card_id,
+            card_id=e["new_card_id"],
             status=str(replacement_block_code(activated=old.activated)),
             masked_number=None,
             remote_id=None,
             pin_set_at=None,
             replaced_by=None,
-            updated_at=e.timestamp,
+            updated_at=recorded.timestamp,
         )
         rows.put(CARDS, new)
         self._change(
-            rows, e, e.card_id, status=str(e.block_code), balance=ZERO, replaced_by=e.new_card_id
+            rows,
+            recorded,
+            old.card_id,
+            status=e["block_code"],
+            balance=ZERO,
+            replaced_by=new.card_id,
         )
         if old.balance:
             self._transaction(rows, recorded, old.card_id, "TRANSFER_OUT", -old.balance)
             self._transaction(rows, recorded, new.card_id, "TRANSFER_IN", old.balance)
 
-    def _remote_card_registered(
-        self, e: CardAccount.RemoteCardRegistered, recorded: Recorded, rows: Rows
-    ) -> None:
-        self._change(rows, e, e.card_id, remote_id=e.remote_id, masked_number=e.masked_number)
+    def _remote_card_registered(self, recorded: Recorded, rows: Rows) -> None:
+        e = recorded.fields
+        self._change(
+            rows, recorded, e["card_id"], remote_id=e["remote_id"], masked_number=e["masked_number"]
+        )
 
     handlers: ClassVar[Mapping[str, Handler]] = dict(
         [

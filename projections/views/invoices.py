@@ -16,7 +16,9 @@ from paycore.projections.tables import Table
 from paycore.projections.views.base import (
     ZERO,
     AggregateView,
+    Fields,
     Handler,
+    Recorded,
     change,
     created,
     new_status,
@@ -51,85 +53,99 @@ class InvoiceRow:
 INVOICES = Table("paycore_invoices", InvoiceRow, key=("invoice_id",), group="invoice_id")
 
 
-def _amounts(row: InvoiceRow) -> InvoiceRow:
-    """The row with its reserved and outstanding amounts worked out again (the note
-    totals change only when a note is confirmed)."""
-    reserved = sum((Decimal(a) for a in row.reservations.values()), ZERO)
+def _outstanding(row: InvoiceRow, **changes: Any) -> InvoiceRow:
+    """The row with ``changes`` and its outstanding amount worked out again."""
+    changed = replace(row, **changes)
     outstanding = outstanding_of(
-        row.total, row.debit_notes, row.credit_notes, row.settled, reserved
+        changed.total,
+        changed.debit_notes,
+        changed.credit_notes,
+        changed.settled,
+        changed.reserved,
     )
-    return replace(row, reserved=reserved, outstanding=outstanding)
+    return replace(changed, outstanding=outstanding)
 
 
-def _received(e: Invoice.Received) -> InvoiceRow:
-    row = InvoiceRow(
-        invoice_id=e.originator_id,
-        object_id=e.object_id,
-        supplier_invoice_number=e.supplier_invoice_number,
-        buyer_b2b_id=e.buyer_b2b_id,
-        supplier_b2b_id=e.supplier_b2b_id,
-        status=str(e.status),
-        object_version=e.object_version,
-        allows_partial=e.allows_partial,
-        total=e.total.amount,
+def _received(recorded: Recorded) -> InvoiceRow:
+    e = recorded.fields
+    total = Decimal(e["total"])
+    return InvoiceRow(
+        invoice_id=recorded.aggregate_id,
+        object_id=e["object_id"],
+        supplier_invoice_number=e["supplier_invoice_number"],
+        buyer_b2b_id=e["buyer_b2b_id"],
+        supplier_b2b_id=e["supplier_b2b_id"],
+        status=e["status"],
+        object_version=e["object_version"],
+        allows_partial=e["allows_partial"],
+        total=total,
         debit_notes=ZERO,
         credit_notes=ZERO,
         settled=ZERO,
         reserved=ZERO,
-        outstanding=ZERO,
+        outstanding=total,
         reservations={},
         notes={},
-        version=e.originator_version,
-        updated_at=e.timestamp,
+        version=recorded.version,
+        updated_at=recorded.timestamp,
     )
-    return _amounts(row)
 
 
-def _edited(row: InvoiceRow, e: Invoice.Edited) -> InvoiceRow:
-    edited = replace(
+def _edited(row: InvoiceRow, e: Fields) -> InvoiceRow:
+    return _outstanding(
         row,
-        supplier_invoice_number=e.supplier_invoice_number,
-        total=e.total.amount,
-        allows_partial=e.allows_partial,
-        object_version=e.object_version,
-        status=str(e.status),
+        supplier_invoice_number=e["supplier_invoice_number"],
+        total=Decimal(e["total"]),
+        allows_partial=e["allows_partial"],
+        object_version=e["object_version"],
+        status=e["status"],
     )
-    return _amounts(edited)
 
 
-def _reserved(row: InvoiceRow, e: Invoice.PaymentReserved) -> InvoiceRow:
-    reservations = {**row.reservations, e.payment_id: str(e.amount.amount)}
-    return _amounts(replace(row, reservations=reservations))
+# The reserved amount is kept as the reservations change, never summed again.
 
 
-def _released(row: InvoiceRow, e: Invoice.ReservationReleased) -> InvoiceRow:
-    reservations = {k: v for k, v in row.reservations.items() if k != e.payment_id}
-    return _amounts(replace(row, reservations=reservations))
+def _reserved(row: InvoiceRow, e: Fields) -> InvoiceRow:
+    reservations = {**row.reservations, e["payment_id"]: e["amount"]}
+    return _outstanding(
+        row, reservations=reservations, reserved=row.reserved + Decimal(e["amount"])
+    )
 
 
-def _settled(row: InvoiceRow, e: Invoice.PaymentSettled) -> InvoiceRow:
+def _released(row: InvoiceRow, e: Fields) -> InvoiceRow:
     reservations = dict(row.reservations)
-    settled = row.settled + Decimal(reservations.pop(e.payment_id))
-    return _amounts(replace(row, reservations=reservations, settled=settled, status=str(e.status)))
+    held = Decimal(reservations.pop(e["payment_id"]))
+    return _outstanding(row, reservations=reservations, reserved=row.reserved - held)
 
 
-def _note_received(row: InvoiceRow, e: Invoice.CdNoteReceived) -> InvoiceRow:
-    note = {"note_type": str(e.note_type), "amount": str(e.amount.amount), "confirmed": False}
-    return replace(row, notes={**row.notes, e.note_id: note})
+def _settled(row: InvoiceRow, e: Fields) -> InvoiceRow:
+    reservations = dict(row.reservations)
+    held = Decimal(reservations.pop(e["payment_id"]))
+    return _outstanding(
+        row,
+        reservations=reservations,
+        reserved=row.reserved - held,
+        settled=row.settled + held,
+        status=e["status"],
+    )
 
 
-def _note_confirmed(row: InvoiceRow, e: Invoice.CdNoteConfirmed) -> InvoiceRow:
-    note = {**row.notes[e.note_id], "confirmed": True}
-    notes = {**row.notes, e.note_id: note}
+def _note_received(row: InvoiceRow, e: Fields) -> InvoiceRow:
+    note = {"note_type": e["note_type"], "amount": e["amount"], "confirmed": False}
+    return replace(row, notes={**row.notes, e["note_id"]: note})
+
+
+def _note_confirmed(row: InvoiceRow, e: Fields) -> InvoiceRow:
+    note = {**row.notes[e["note_id"]], "confirmed": True}
+    notes = {**row.notes, e["note_id"]: note}
     kept = [CdNote(n["note_type"], Money(n["amount"]), n["confirmed"]) for n in notes.values()]
-    confirmed = replace(
+    return _outstanding(
         row,
         notes=notes,
-        status=str(e.status),
+        status=e["status"],
         debit_notes=confirmed_total(kept, NoteType.DEBIT).amount,
         credit_notes=confirmed_total(kept, NoteType.CREDIT).amount,
     )
-    return _amounts(confirmed)
 
 
 class InvoicesView(AggregateView[InvoiceRow]):

@@ -6,13 +6,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar, Protocol
+from typing import ClassVar
 from uuid import UUID
 
-from paycore.domain.money import total
 from paycore.domain.payment import Payment, payment_object_id
 from paycore.projections.tables import Table
-from paycore.projections.views.base import AggregateView, Handler, change, created, replace
+from paycore.projections.views.base import (
+    ZERO,
+    AggregateView,
+    Fields,
+    Handler,
+    Recorded,
+    change,
+    created,
+    replace,
+)
 
 
 @dataclass(frozen=True)
@@ -38,46 +46,42 @@ class PaymentRow:
 PAYMENTS = Table("paycore_payments", PaymentRow, key=("payment_id",), group="payment_id")
 
 
-def _initiated(e: Payment.Initiated) -> PaymentRow:
-    allocations = {invoice: str(m.amount) for invoice, m in e.allocations.items()}
+def _initiated(recorded: Recorded) -> PaymentRow:
+    e = recorded.fields
+    allocations: dict[str, str] = e["allocations"]
     return PaymentRow(
-        payment_id=e.originator_id,
-        object_id=payment_object_id(e.originator_id),
-        payment_type=str(e.payment_type),
-        status=str(e.status),
-        amount=total(e.allocations.values()).amount,
-        partial=e.partial,
+        payment_id=recorded.aggregate_id,
+        object_id=payment_object_id(recorded.aggregate_id),
+        payment_type=e["payment_type"],
+        status=e["status"],
+        amount=sum((Decimal(a) for a in allocations.values()), ZERO),
+        partial=e["partial"],
         invoice_ids=list(allocations),
         allocations=allocations,
-        remarks=e.remarks,
+        remarks=e["remarks"],
         reference=None,
         utr=None,
         failure_reason=None,
-        version=e.originator_version,
-        initiated_at=e.timestamp,
-        updated_at=e.timestamp,
+        version=recorded.version,
+        initiated_at=recorded.timestamp,
+        updated_at=recorded.timestamp,
     )
 
 
-class _Moved(Protocol):
-    @property
-    def status(self) -> str: ...
+def _moved(row: PaymentRow, e: Fields) -> PaymentRow:
+    return replace(row, status=e["status"])
 
 
-def _moved(row: PaymentRow, e: _Moved) -> PaymentRow:
-    return replace(row, status=str(e.status))
+def _submitted(row: PaymentRow, e: Fields) -> PaymentRow:
+    return replace(row, status=e["status"], reference=e["reference"])
 
 
-def _submitted(row: PaymentRow, e: Payment.Submitted) -> PaymentRow:
-    return replace(row, status=str(e.status), reference=e.reference)
+def _succeeded(row: PaymentRow, e: Fields) -> PaymentRow:
+    return replace(row, status=e["status"], utr=e["utr"])
 
 
-def _succeeded(row: PaymentRow, e: Payment.Succeeded) -> PaymentRow:
-    return replace(row, status=str(e.status), utr=e.utr)
-
-
-def _failed(row: PaymentRow, e: Payment.Failed) -> PaymentRow:
-    return replace(row, status=str(e.status), failure_reason=e.reason)
+def _failed(row: PaymentRow, e: Fields) -> PaymentRow:
+    return replace(row, status=e["status"], failure_reason=e["reason"])
 
 
 class PaymentsView(AggregateView[PaymentRow]):

@@ -15,7 +15,9 @@ from paycore.projections.tables import Table
 from paycore.projections.views.base import (
     ZERO,
     AggregateView,
+    Fields,
     Handler,
+    Recorded,
     change,
     created,
     new_status,
@@ -47,37 +49,39 @@ def _unfulfilled(total: Decimal, fulfilled: Decimal) -> Decimal:
     return unfulfilled_of(Money(total), Money(fulfilled)).amount
 
 
-def _drafted(e: PurchaseOrder.Drafted) -> PurchaseOrderRow:
+def _drafted(recorded: Recorded) -> PurchaseOrderRow:
+    e = recorded.fields
+    total = Decimal(e["total"])
     return PurchaseOrderRow(
-        po_id=e.originator_id,
-        object_id=e.object_id,
-        buyer_po_number=e.buyer_po_number,
-        subject=e.subject,
-        buyer_b2b_id=e.buyer_b2b_id,
-        supplier_b2b_id=e.supplier_b2b_id,
-        status=str(e.status),
-        object_version=e.object_version,
-        total=e.total.amount,
+        po_id=recorded.aggregate_id,
+        object_id=e["object_id"],
+        buyer_po_number=e["buyer_po_number"],
+        subject=e["subject"],
+        buyer_b2b_id=e["buyer_b2b_id"],
+        supplier_b2b_id=e["supplier_b2b_id"],
+        status=e["status"],
+        object_version=e["object_version"],
+        total=total,
         fulfilled=ZERO,
-        unfulfilled=_unfulfilled(e.total.amount, ZERO),
-        version=e.originator_version,
-        updated_at=e.timestamp,
+        unfulfilled=_unfulfilled(total, ZERO),
+        version=recorded.version,
+        updated_at=recorded.timestamp,
     )
 
 
-def _edited(row: PurchaseOrderRow, e: PurchaseOrder.Edited) -> PurchaseOrderRow:
-    total = e.total.amount
+def _edited(row: PurchaseOrderRow, e: Fields) -> PurchaseOrderRow:
+    total = Decimal(e["total"])
     moved = new_status(row, e)
     return replace(
-        moved, subject=e.subject, total=total, unfulfilled=_unfulfilled(total, row.fulfilled)
+        moved, subject=e["subject"], total=total, unfulfilled=_unfulfilled(total, row.fulfilled)
     )
 
 
-def _fulfilment(row: PurchaseOrderRow, e: PurchaseOrder.FulfilmentRecorded) -> PurchaseOrderRow:
-    fulfilled = row.fulfilled + e.value.amount
+def _fulfilment(row: PurchaseOrderRow, e: Fields) -> PurchaseOrderRow:
+    fulfilled = row.fulfilled + Decimal(e["value"])
     return replace(
         row,
-        status=str(e.status),
+        status=e["status"],
         fulfilled=fulfilled,
         unfulfilled=_unfulfilled(row.total, fulfilled),
     )
