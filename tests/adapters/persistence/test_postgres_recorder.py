@@ -199,13 +199,14 @@ def test_an_earlier_position_committed_after_a_later_one_is_neither_skipped_nor_
     table = f'"{schema.name}".paymentscore_events'
 
     def paycore_reads(position: int) -> list[int]:
-        return [n.id for n in recorder.select_notifications(position, 100, inclusive_of_start=False)]
+        notifications = recorder.select_notifications(position, 100, inclusive_of_start=False)
+        return [n.id for n in notifications]
 
     def unbounded_reads(position: int) -> list[int]:
         """A follower without the horizon, as the library's reads are."""
         with psycopg.connect(schema.url.split("?")[0], autocommit=True) as conn:
             rows = conn.execute(
-                f"SELECT notification_id FROM {table} WHERE notification_id > %s "  # noqa: S608
+                f"SELECT notification_id FROM {table} WHERE notification_id > %s "
                 "ORDER BY notification_id",
                 (position,),
             ).fetchall()
@@ -236,7 +237,8 @@ def test_an_earlier_position_committed_after_a_later_one_is_neither_skipped_nor_
         projector.update()
         trail = AuditTrail(second, projector.store)
         positions = [e.position for e in trail.events(limit=None)]
-        assert positions == sorted(positions) and positions[-2:] == [early_ids[0], late]
+        assert positions == sorted(positions)
+        assert positions[-2:] == [early_ids[0], late]
         assert trail.verify().ok
     assert [i for i in follower.seen if i > before] == [early_ids[0], late]
     assert early_ids[0] not in unbounded.seen, "a follower without the horizon skips it"
@@ -306,7 +308,7 @@ def test_a_table_whose_ids_reach_past_the_new_ones_is_not_adopted(schema: Postgr
     library.application_recorder()
     with psycopg.connect(schema.url.split("?")[0], autocommit=True) as conn:
         conn.execute(
-            f'INSERT INTO "{schema.name}".stored_events VALUES (%s, 1, %s, %s, %s)',  # noqa: S608
+            f'INSERT INTO "{schema.name}".stored_events VALUES (%s, 1, %s, %s, %s)',
             (uuid4(), "far", b"", 2**62),
         )
     with pytest.raises(OperationalError, match="migration"):
