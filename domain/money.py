@@ -116,3 +116,14 @@ def total(amounts: Any) -> Money:
     for amount in amounts:
         result += amount
     return result
+
+
+def rupees(amount: Money | Decimal) -> str:
+    """An amount as a person in India reads it: ``₹23,60,000.00`` (the last three digits
+    of the rupees, then pairs: thousands, lakhs, crores)."""
+    value = amount.amount if isinstance(amount, Money) else amount
+    sign = "-" if value < 0 else ""
+    whole, _, paise = f"{abs(value):.2f}".partition(".")
+    head, tail = whole[:-3], whole[-3:]
+    pairs = [head[max(end - 2, 0) : end] for end in range(len(head), 0, -2)]
+    return f"{sign}₹{','.join([*reversed(pairs), tail])}.{paise}"

@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import os
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,10 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from paycore.adapters.cli.arguments import at_least
 from paycore.adapters.cli.context import opened_projector
 from paycore.adapters.cli.output import emit
-from paycore.domain.errors import InvalidArgument
+from paycore.domain.errors import ConfigurationError, InvalidArgument
 from paycore.domain.invoice import Invoice
 from paycore.projections import AuditTrail, Digest
 
@@ -36,19 +38,19 @@ def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     trail.set_defaults(handler=show_trail)
 
     events = audit.add_parser("events", help="events by actor, correlation id, type, time")
-    events.add_argument("--actor")
-    events.add_argument("--correlation-id")
+    events.add_argument("--actor", help="who asked, e.g. clerk@acme.example")
+    events.add_argument("--correlation-id", help="the correlation id the caller gave")
     example = get_topic(Invoice.Responded)
     events.add_argument("--type", dest="event_type", help=f"a topic, e.g. {example}")
     events.add_argument("--since", type=_moment, help="ISO time with zone, inclusive")
     events.add_argument("--until", type=_moment, help="ISO time with zone, exclusive")
-    events.add_argument("--limit", type=int, default=100)
+    events.add_argument("--limit", type=at_least(0), default=100, help="at most this many")
     events.set_defaults(handler=show_events)
 
     as_of = audit.add_parser("as-of", help="an aggregate as it was at a version or a time")
-    as_of.add_argument("aggregate_id", type=_uuid)
+    as_of.add_argument("aggregate_id", type=_uuid, help="the aggregate's id")
     when = as_of.add_mutually_exclusive_group(required=True)
-    when.add_argument("--version", type=int)
+    when.add_argument("--version", type=at_least(1), help="the aggregate's version")
     when.add_argument("--at", type=_moment, help="ISO time with zone")
     as_of.set_defaults(handler=show_as_of)
 
@@ -92,7 +94,7 @@ def _key(value: str | None) -> bytes:
     text = value or os.environ.get(KEY_VARIABLE, "")
     if not text:
         msg = f"give a key with --key or set {KEY_VARIABLE}"
-        raise ValueError(msg)
+        raise ConfigurationError(msg, setting=KEY_VARIABLE)
     try:
         return bytes.fromhex(text)
     except ValueError:
@@ -165,5 +167,6 @@ def verify_chain(args: argparse.Namespace) -> int:
         result = AuditTrail(core, projector.store).verify(digest, key)
         emit(dataclasses.asdict(result), as_json=args.json)
     if not result.ok:
+        print(f"paycore: check failed: {result.reason}", file=sys.stderr)
         return 1
     return 0

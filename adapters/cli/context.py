@@ -1,18 +1,36 @@
-"""What several commands open: the core on ``--db``, and the views beside it."""
+"""What several commands open: the core on ``--db``, and the views beside it.
+
+A command that reads (``views``, ``audit``, ``sync dead-letters|retry|run``) opens only a
+store that exists: a mistyped SQLite path is a one-line ``CONFIGURATION`` error, never a
+new empty store (on which ``audit verify`` would pass).
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from paycore.domain.core import PaymentsCore
+from paycore.domain.errors import ConfigurationError
 from paycore.projections import Projector
+
+SQLITE_PREFIX = "sqlite:///"
+
+
+def existing(url: str) -> str:
+    """``url``, once its SQLite file is known to exist (other stores are checked on open)."""
+    if url.startswith(SQLITE_PREFIX) and not Path(url.removeprefix(SQLITE_PREFIX)).is_file():
+        path = url.removeprefix(SQLITE_PREFIX)
+        msg = f"no store at {path}: check --db (run 'paycore demo' to make one)"
+        raise ConfigurationError(msg, path=path)
+    return url
 
 
 @contextmanager
-def opened_core(args: argparse.Namespace) -> Iterator[PaymentsCore]:
-    core = PaymentsCore(args.db)
+def opened_core(args: argparse.Namespace, *, create: bool = False) -> Iterator[PaymentsCore]:
+    core = PaymentsCore(args.db if create else existing(args.db))
     try:
         yield core
     finally:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from paycore.adapters.cli.output import table
+from paycore.adapters.cli.output import console, table
 from paycore.adapters.cli.views import rendered
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.enkash import models as m
@@ -29,6 +29,7 @@ from paycore.adapters.webhooks import WebhookAuth, WebhookInbox
 from paycore.domain.card_account import UsageControls
 from paycore.domain.core import CommandContext, PaymentsCore
 from paycore.domain.errors import ConfigurationError, PaycoreError
+from paycore.domain.money import rupees
 from paycore.projections import AuditTrail, Projector
 
 BUYER, SUPPLIER = "ACMEBUYER01", "WIDGETSSUP01"
@@ -62,7 +63,10 @@ def run_demo(args: argparse.Namespace) -> int:
         run_sandbox(settings) as sandbox,
         EnkashClient(sandbox.client_config()) as client,
     ):
-        core = PaymentsCore(url, pin_gateway=EnkashPinGateway(client))
+        # The demo is the store's only instance, so it draws the OTP key of its own run.
+        core = PaymentsCore(
+            url, pin_gateway=EnkashPinGateway(client), otp_key=secrets.token_bytes(32)
+        )
         try:
             if core.recorder.max_notification_id():
                 msg = f"the store at {url} already has events; run with --fresh or --db"
@@ -300,7 +304,9 @@ class Day:
         self.say("a ₹900.00 credit note on the third invoice, confirmed by the clerk")
         for invoice in (first, second, third):
             i = core.get_invoice(invoice)
-            self.say(f"{i.supplier_invoice_number}: {i.status}, outstanding {i.outstanding}")
+            self.say(
+                f"{i.supplier_invoice_number}: {i.status}, {rupees(i.outstanding)} outstanding"
+            )
 
     def purchase_orders(self) -> None:
         print("\n== Purchase orders ==")
@@ -336,11 +342,13 @@ class Day:
 
     def views_and_audit(self) -> None:
         print("\n== Views ==")
+        out = console()
         with Projector(self.core) as projector:
             projector.update()
             store = projector.store
             for view in ("cards", "invoices", "payments", "purchase-orders"):
-                print(f"\n{view}:\n{rendered(store, view)}")
+                print(f"\n{view}:")
+                out.print(rendered(store, view))
             trail = AuditTrail(self.core, store)
             print("\n== Audit trail of the first invoice ==")
             events = trail.events_of(self.ids["invoice"])
@@ -354,9 +362,10 @@ class Day:
                 }
                 for e in events
             ]
-            print(table(rows))
+            out.print(table(rows))
             before = trail.as_of(self.ids["invoice"], version=2)
-            print(f"\nas of version 2 it was {before.status} with {before.outstanding} outstanding")  # type: ignore[attr-defined]
+            owed = rupees(before.outstanding)  # type: ignore[attr-defined]
+            print(f"\nas of version 2 it was {before.status}, {owed} outstanding")  # type: ignore[attr-defined]
             result = trail.verify()
             verdict = "intact" if result.ok else result.reason
             print(f"\nhash chain over {result.checked_position} events: {verdict}")
@@ -412,10 +421,10 @@ def _next_steps(url: str, ids: dict[str, UUID]) -> None:
     print(
         f"""
 The events, views and hash chain are in {url}. Next, try:
-  paycore{db} views show invoices
-  paycore{db} audit trail {ids["invoice"]}
-  paycore{db} audit as-of {ids["invoice"]} --version 2
-  paycore{db} audit events --actor clerk@acme.example
-  paycore{db} audit verify
-  paycore{db} sync dead-letters"""
+  .venv/bin/paycore{db} views show invoices
+  .venv/bin/paycore{db} audit trail {ids["invoice"]}
+  .venv/bin/paycore{db} audit as-of {ids["invoice"]} --version 2
+  .venv/bin/paycore{db} audit events --actor clerk@acme.example
+  .venv/bin/paycore{db} audit verify
+  .venv/bin/paycore{db} sync dead-letters"""
     )

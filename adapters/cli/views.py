@@ -7,8 +7,11 @@ import dataclasses
 import threading
 from typing import Any
 
+from rich.console import RenderableType
+
+from paycore.adapters.cli.arguments import at_least, positive_seconds
 from paycore.adapters.cli.context import opened_projector
-from paycore.adapters.cli.output import Progress, emit, table
+from paycore.adapters.cli.output import block_code, emit, progress_bar, table
 from paycore.projections import (
     AUDIT_TRAIL,
     CARD_TRANSACTIONS,
@@ -55,7 +58,9 @@ def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     follow = views.add_parser(
         "follow", help="keep the views current until interrupted (polls the log)"
     )
-    follow.add_argument("--interval", type=float, default=0.5, help="seconds between polls")
+    follow.add_argument(
+        "--interval", type=positive_seconds, default=0.5, help="seconds between polls"
+    )
     follow.set_defaults(handler=follow_log)
     views.add_parser(
         "rebuild",
@@ -66,11 +71,11 @@ def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     ).set_defaults(handler=rebuild)
     show = views.add_parser("show", help="print the rows of one view")
     show.add_argument("view", choices=sorted(TABLES), help="which view")
-    show.add_argument("--limit", type=int, default=50, help="at most this many rows")
+    show.add_argument("--limit", type=at_least(0), default=50, help="at most this many rows")
     show.set_defaults(handler=show_view)
 
 
-def rendered(store: ViewStore, view: str, limit: int | None = None) -> str:
+def rendered(store: ViewStore, view: str, limit: int | None = None) -> RenderableType:
     """One view as a table for a terminal, with its usual columns."""
     rows, columns = view_rows(store, view, limit)
     return table(rows, columns)
@@ -82,6 +87,8 @@ def view_rows(
     """The rows of one view, and the columns a terminal shows of them."""
     source, columns = TABLES[view]
     rows = [dataclasses.asdict(r) for r in store.select(source, limit=limit)]
+    if view == "cards":
+        rows = [row | {"status": block_code(row["status"])} for row in rows]
     return rows, [c for c in columns if rows and c in rows[0]] or None
 
 
@@ -101,11 +108,8 @@ def follow_log(args: argparse.Namespace, stop: threading.Event | None = None) ->
 
 def rebuild(args: argparse.Namespace) -> int:
     with opened_projector(args) as (_, projector):
-        progress = Progress("rebuilding views")
-        try:
+        with progress_bar("rebuilding views") as progress:
             count = projector.rebuild(progress=progress)
-        finally:
-            progress.close()
         emit({"replayed": count, "position": projector.position()}, as_json=args.json)
     return 0
 

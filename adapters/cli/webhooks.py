@@ -40,7 +40,7 @@ def serve_inbox(args: argparse.Namespace, stop: threading.Event | None = None) -
     secrets = args.secret or [s for s in os.environ.get(SECRETS_VARIABLE, "").split(",") if s]
     auth = WebhookAuth(signing_secrets=tuple(s.encode() for s in secrets))
     with (
-        opened_core(args) as core,
+        opened_core(args, create=True) as core,
         closing(WebhookInbox(core, auth)) as inbox,
         serving(inbox, args.host, args.port) as listening,
     ):

@@ -15,6 +15,7 @@ import pytest
 
 from paycore.adapters.cli.main import build_parser, main
 from paycore.adapters.cli.sandbox import serve_sandbox
+from paycore.domain.core import PaymentsCore
 
 COMMANDS = [
     ["demo"],
@@ -122,12 +123,40 @@ def test_audit_verify_passes_then_fails_after_one_stored_byte_changes(demo_folde
 
 def test_the_demo_refuses_a_store_that_already_has_events(demo_folder: Path) -> None:
     again = paycore("--db", "sqlite:///paycore.db", "demo", cwd=demo_folder)
-    assert again.returncode == 2
+    assert again.returncode == 3
     assert "already has events" in again.stderr
+
+
+def test_a_read_command_on_a_mistyped_path_fails_and_creates_nothing(tmp_path: Path) -> None:
+    verify = paycore("--db", "sqlite:///paycor.db", "audit", "verify", cwd=tmp_path)
+    assert verify.returncode == 3
+    assert verify.stderr.strip().splitlines() == [
+        "paycore: error: CONFIGURATION: no store at paycor.db: check --db "
+        "(run 'paycore demo' to make one)"
+    ]
+    assert not (tmp_path / "paycor.db").exists()
+
+
+def test_global_options_come_after_the_command_and_a_closed_pipe_ends_quietly(
+    demo_folder: Path,
+) -> None:
+    shown = paycore("views", "show", "invoices", "--json", cwd=demo_folder)
+    invoice_id = json.loads(shown.stdout)[0]["invoice_id"]
+    trail = subprocess.run(
+        f"'{sys.executable}' -m paycore.adapters.cli.main audit trail {invoice_id} | head -1",
+        shell=True,
+        cwd=demo_folder,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert trail.stderr == ""
+    assert paycore("views", "show", "invoices", "--limit", "-1", cwd=demo_folder).returncode == 2
 
 
 def test_views_rebuild_and_update_report_positions(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
+    PaymentsCore(url).close()
     assert main(["--db", url, "views", "rebuild"]) == 0
     assert main(["--db", url, "views", "update"]) == 0
 
