@@ -20,9 +20,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from paycore.adapters.cli.main import exit_code
 from paycore.adapters.webhooks import WebhookAuth, WebhookInbox
 from paycore.adapters.webhooks.server import Listening, ServerLimits, serving
 from paycore.domain import PaymentsCore
+from paycore.domain.errors import ConfigurationError
 from tests.adapters.webhooks.builders import (
     INVOICE_CREATE,
     OTP_KEY,
@@ -387,7 +389,7 @@ def test_without_the_server_extra_serve_is_a_one_line_error_naming_it(tmp_path: 
         timeout=PATIENCE,
         check=False,
     )
-    assert result.returncode == 2
+    assert result.returncode == exit_code(ConfigurationError("the server extra"))
     assert result.stderr.strip().splitlines() == [
         "paycore: error: CONFIGURATION: serving the webhook inbox needs uvicorn: "
         "pip install 'paycore[server]'"
