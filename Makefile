@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 # What the project's own environments hold: paycore with every extra, and the dev group
 # (the tools and the host example's FastAPI; never in the published metadata).
-INSTALL := -e '.[postgres,server,testing]' --group dev
+INSTALL := -e '.[postgres,server,telemetry,testing]' --group dev
 # The Pythons paycore supports; `make versions` runs a fast subset on each.
 PYTHONS ?= 3.11 3.12 3.13
 VERSIONS_TESTS ?= tests/domain -k "not sqlite and not postgres"
