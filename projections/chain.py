@@ -29,7 +29,7 @@ from eventsourcing.persistence import ApplicationRecorder, Notification
 
 from paycore.projections.store import Rows, ViewStore
 from paycore.projections.tables import Table
-from paycore.projections.views import Recorded, View
+from paycore.projections.views import Recorded, View, new_row
 
 GENESIS = hashlib.sha256(b"paycore.hash-chain.v1").digest()
 HMAC_SHA256 = "HMAC-SHA256"
@@ -86,7 +86,7 @@ class HashChainView(View):
         digest = GENESIS if head is None else head.digest
         for recorded in batch:
             digest = link(digest, recorded.notification)
-            rows.put(CHAIN, ChainLink(recorded.position, digest))
+            rows.put(CHAIN, new_row(ChainLink, position=recorded.position, digest=digest))
 
 
 # Digests.

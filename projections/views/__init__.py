@@ -12,6 +12,7 @@ from paycore.projections.views.base import (
     EventView,
     Recorded,
     View,
+    new_row,
     replace,
 )
 from paycore.projections.views.cards import (
@@ -58,6 +59,7 @@ __all__ = [
     "Recorded",
     "View",
     "audit_event",
+    "new_row",
     "read_models",
     "replace",
 ]

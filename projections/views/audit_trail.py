@@ -10,7 +10,7 @@ from uuid import UUID
 
 from paycore.projections.store import Rows
 from paycore.projections.tables import Table
-from paycore.projections.views.base import Recorded, View
+from paycore.projections.views.base import Recorded, View, new_row
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,8 @@ def audit_event(recorded: Recorded) -> AuditEvent:
     for name in _METADATA:
         fields.pop(name, None)
     stored = recorded.fields
-    return AuditEvent(
+    return new_row(
+        AuditEvent,
         position=recorded.position,
         aggregate_id=recorded.aggregate_id,
         aggregate_type=recorded.topic.split(".")[1],

@@ -123,6 +123,15 @@ class Recorded:
         return cast(PaycoreAggregate.Event, self._mapper.to_domain_event(self.notification))
 
 
+def new_row(row_type: type[R], **values: Any) -> R:
+    """A row of ``row_type`` without its dataclass ``__init__`` (rows validate nothing,
+    and a frozen dataclass sets each field through ``object.__setattr__``): for the rows
+    made for nearly every event. Every field must be given."""
+    row = object.__new__(row_type)
+    row.__dict__.update(values)
+    return row
+
+
 def replace(row: R, **changes: Any) -> R:
     """``dataclasses.replace`` for rows, without re-running ``__init__`` field by field
     (rows validate nothing): the folds call it for most events, so it is hot."""

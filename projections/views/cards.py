@@ -19,6 +19,7 @@ from paycore.projections.views.base import (
     Handler,
     Recorded,
     amount_or_none,
+    new_row,
     on,
     replace,
 )
@@ -101,7 +102,8 @@ class CardsView(EventView):
         reference: str | None = None,
         occurred_at: datetime | None = None,
     ) -> None:
-        row = CardTransactionRow(
+        row = new_row(
+            CardTransactionRow,
             position=recorded.position,
             account_id=recorded.aggregate_id,
             card_id=card_id,
