@@ -89,7 +89,12 @@ def one_client_per_worker(url: str) -> dict[str, httpx.Client]:
     clients: dict[str, httpx.Client] = {}
     for _ in range(200):
         client = httpx.Client(base_url=url, headers={"X-Actor": "clerk@acme.example"})
-        worker = client.get("/health").headers["X-Worker"]
+        try:
+            worker = client.get("/health").headers["X-Worker"]
+        except httpx.TransportError:  # a worker still starting (or restarted) on a busy host
+            client.close()
+            time.sleep(0.2)
+            continue
         if worker in clients:
             client.close()
         else:
