@@ -3,6 +3,11 @@
 Cards are entities inside the account, so a replacement (old card blocked, balance
 moved to the new card) is one event in one transaction. Card status follows the
 platform's block codes.
+
+The account recalls every load by its reference (the ``uniqueReferenceNumber`` the
+platform applies once) and every spend by the platform's transaction id, so neither
+counts twice: the same one again is a no-op with the earlier outcome, and a reference or
+transaction id reused for a different load or spend is refused.
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ from paycore.domain.errors import (
     InsufficientBalance,
     InvalidArgument,
     LoadBelowMinimum,
+    LoadReferenceReused,
     SpendLimitExceeded,
+    SpendTransactionReused,
 )
 from paycore.domain.money import Money
 from paycore.domain.otp import OtpChallenge, require_challenge
@@ -205,8 +212,28 @@ class Card(Immutable):
     replaced_by: str | None = None
 
 
+@attrs.frozen
+class CardLoad(Immutable):
+    """A load as the account recalls it by its reference."""
+
+    card_id: str
+    amount: Money
+
+
+@attrs.frozen
+class CardSpend(Immutable):
+    """A card transaction as the account recalls it by the platform's transaction id."""
+
+    card_id: str
+    amount: Money
+    channel: Channel = attrs.field(converter=Channel)
+    occurred_at: datetime
+
+
 class CardAccount(PaycoreAggregate):
     TOPIC = "paycore.CardAccount"
+    #: Version 2 recalls loads by reference and spends by transaction id.
+    class_version = 2
 
     class Event(PaycoreAggregate.Event):
         TOPIC = "paycore.CardAccount.Event"
@@ -240,6 +267,14 @@ class CardAccount(PaycoreAggregate):
         self.balance_cap = balance_cap
         self.remote_id: str | None = None
         self.cards: dict[str, Card] = {}
+        self.loads: dict[str, CardLoad] = {}
+        self.spends: dict[str, CardSpend] = {}
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A snapshot taken before accounts recalled loads and spends recalls none of
+        those before it; the events after it are recalled as they are replayed."""
+        state.update(loads={}, spends={})
 
     @staticmethod
     def check_account_type(account_type: str) -> AccountType:
@@ -340,6 +375,23 @@ class CardAccount(PaycoreAggregate):
     # Money in and out.
 
     def load(self, card_id: str, amount: Money, reference: str) -> None:
+        """Credits a card, once per reference: the same load again changes nothing."""
+        earlier = self.loads.get(reference)
+        if earlier == CardLoad(card_id, amount):
+            return
+        if earlier is not None:
+            msg = (
+                f"load reference {reference} was used for {earlier.amount} to card "
+                f"{earlier.card_id}; a different load needs a new reference"
+            )
+            raise LoadReferenceReused(
+                msg,
+                reference=reference,
+                card_id=card_id,
+                amount=str(amount),
+                earlier_card_id=earlier.card_id,
+                earlier_amount=str(earlier.amount),
+            )
         card = self.card(card_id)
         if amount < MINIMUM_LOAD:
             msg = f"a load must be at least {MINIMUM_LOAD}, not {amount}"
@@ -363,6 +415,7 @@ class CardAccount(PaycoreAggregate):
     def _card_loaded(self, card_id: str, amount: Money, reference: str) -> None:
         card = self.cards[card_id]
         self._replace_card_state(card_id, balance=card.balance + amount)
+        self.loads[reference] = CardLoad(card_id, amount)
 
     def _check_cap(self, balance_after: Money, **details: Any) -> None:
         if balance_after > self.balance_cap:
@@ -382,7 +435,29 @@ class CardAccount(PaycoreAggregate):
         transaction_id: str,
         occurred_at: datetime,
     ) -> None:
-        """A card transaction reported by the platform, checked against every limit."""
+        """A card transaction reported by the platform, checked against every limit; the
+        same transaction reported again changes nothing."""
+        earlier = self.spends.get(transaction_id)
+        if earlier == CardSpend(card_id, amount, channel, occurred_at):
+            return
+        if earlier is not None:
+            msg = (
+                f"transaction {transaction_id} was recorded as {earlier.amount} by card "
+                f"{earlier.card_id} ({earlier.channel}, {earlier.occurred_at.isoformat()}); "
+                "a different spend cannot reuse its id"
+            )
+            raise SpendTransactionReused(
+                msg,
+                transaction_id=transaction_id,
+                card_id=card_id,
+                amount=str(amount),
+                channel=str(channel),
+                occurred_at=occurred_at.isoformat(),
+                earlier_card_id=earlier.card_id,
+                earlier_amount=str(earlier.amount),
+                earlier_channel=str(earlier.channel),
+                earlier_occurred_at=earlier.occurred_at.isoformat(),
+            )
         card = self.card(card_id)
         if card.block_code is not UL:
             msg = (
@@ -436,6 +511,7 @@ class CardAccount(PaycoreAggregate):
             balance=card.balance - amount,
             window=card.window.plus(occurred_at, amount),
         )
+        self.spends[transaction_id] = CardSpend(card_id, amount, channel, occurred_at)
 
     # Controls.
 

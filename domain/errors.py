@@ -255,3 +255,31 @@ class PurchaseOrderTransitionError(TransitionError):
 
 class PurchaseOrderOverfulfilment(PaycoreError):
     code: ClassVar[str] = "PO_OVERFULFILMENT"
+
+
+# The event store, and the references the platform applies once.
+
+
+class StoreUnavailable(PaycoreError):
+    """The event store failed a command: connection lost, server down, disk full, locked.
+
+    ``details`` say what is known: ``outcome_known`` (False when the write may or may not
+    have committed), ``committed`` (False, or None when unknown) and ``retry_safe``: whether
+    sending the same command again cannot apply it twice. With an idempotency key it always
+    is (the key's record commits with the change, so a repeat replays it); without one, only
+    when nothing was written.
+    """
+
+    code: ClassVar[str] = "STORE_UNAVAILABLE"
+
+
+class LoadReferenceReused(PaycoreError):
+    """A load reference (``uniqueReferenceNumber``) already used for another load."""
+
+    code: ClassVar[str] = "LOAD_REFERENCE_REUSED"
+
+
+class SpendTransactionReused(PaycoreError):
+    """A card transaction id already recorded for a different transaction."""
+
+    code: ClassVar[str] = "SPEND_TRANSACTION_REUSED"

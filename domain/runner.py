@@ -8,8 +8,19 @@ or written yet), then hands :meth:`CommandRunner._run` an *action*: a function o
   transaction, with the position of the log consumer that caused it (``tracking()``);
 - **conflict retries**: a concurrent write to the same aggregates makes the whole action
   run again on fresh state, a bounded number of times;
+- **consistent outcomes**: an action that reads several aggregates reads them one after
+  the other. Before its outcome is final (a refusal, or a change saved beside aggregates
+  it only read), the runner checks that none of them has moved since it was read: then
+  each stayed as read until that check, so all of them were, at once, in the state the
+  outcome describes. If one has moved, the attempt runs again, as on a conflict;
 - **idempotency**: with a key, the outcome (result or refusal) is recorded in the same
-  transaction and a repeat replays it;
+  transaction and a repeat replays it. Concurrent first uses of one key all collide on
+  the record's id in the store, so every loser runs again and replays the winner's
+  outcome. A ``ConfigurationError`` is about the instance, not the request: never recorded;
+- **store faults**: a database error leaves as ``StoreUnavailable``, saying whether the
+  change was written. A write that failed is looked up first: if its events are stored
+  as this attempt made them, it committed (its acknowledgement was lost), and the
+  command returns its result instead of failing, or of running again on top of itself;
 - **audit stamping**: every event records who asked, through which edge, as part of what,
   and one instant per attempt.
 """
@@ -24,7 +35,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from copy import deepcopy
 from datetime import UTC, datetime
@@ -38,11 +49,13 @@ from eventsourcing.persistence import (
     EventStore,
     IntegrityError,
     JSONTranscoder,
+    PersistenceError,
     ProcessRecorder,
     Tracking,
     Transcoding,
 )
 from eventsourcing.persistence import InternalError as PersistenceInternalError
+from eventsourcing.popo import POPOFactory
 from eventsourcing.utils import resolve_topic
 
 from paycore.domain.aggregate import (
@@ -62,7 +75,7 @@ from paycore.domain.arguments import (
     check_uuid,
     invalid,
 )
-from paycore.domain.card_account import Card, SpendWindow, Tally, UsageControls
+from paycore.domain.card_account import Card, CardLoad, CardSpend, SpendWindow, Tally, UsageControls
 from paycore.domain.errors import (
     AlreadyExists,
     AlreadyProcessed,
@@ -71,11 +84,13 @@ from paycore.domain.errors import (
     InvalidArgument,
     NotFound,
     PaycoreError,
+    StoreUnavailable,
 )
 from paycore.domain.idempotency import IdempotencyRecord, fingerprint
 from paycore.domain.invoice import CdNote
 from paycore.domain.money import Money
 from paycore.domain.otp import (
+    OTP_KEY_VARIABLE,
     OTP_LIFETIME,
     IssuedOtp,
     OneTimePassword,
@@ -92,7 +107,9 @@ P = ParamSpec("P")
 
 #: The setting PaymentsCore reads its store URL from when none is passed.
 URL_VARIABLE = "PAYCORE_DATABASE_URL"
-OTP_KEY_VARIABLE = "PAYCORE_OTP_KEY"
+
+#: Persistence modules whose store lives in this process or one file of this host.
+_IN_PROCESS_FACTORIES = frozenset({"eventsourcing.popo", "eventsourcing.sqlite"})
 
 _current_tracking: ContextVar[Tracking | None] = ContextVar("paycore_tracking", default=None)
 
@@ -132,17 +149,19 @@ class Unit:
     def __init__(self, app: CommandRunner) -> None:
         self.app = app
         self.aggregates: dict[UUID, PaycoreAggregate] = {}
+        #: The version each id was read at (0: no aggregate had it).
+        self.read: dict[UUID, int] = {}
 
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
-        if aggregate_id not in self.aggregates:
+        if aggregate_id not in self.read:
             try:
                 aggregate: Any = self.app.latest.get(aggregate_id)
             except AggregateNotFoundError:
+                self.read[aggregate_id] = 0
                 return None
-            if not isinstance(aggregate, cls):
-                return None
+            self.read[aggregate_id] = aggregate.version
             self.aggregates[aggregate_id] = aggregate
-        found = self.aggregates[aggregate_id]
+        found = self.aggregates.get(aggregate_id)
         return found if isinstance(found, cls) else None
 
     def get(self, cls: type[A], aggregate_id: UUID) -> A:
@@ -161,6 +180,19 @@ class Unit:
 
     def changed(self) -> list[PaycoreAggregate]:
         return [a for a in self.aggregates.values() if a.pending_events]
+
+    def moved(self, saved: Sequence[PaycoreAggregate]) -> bool:
+        """Whether an aggregate this unit read has changed since, or one it found absent
+        now exists; those in ``saved`` are left out, as their save checks their versions.
+        A single read is a single moment: nothing to check."""
+        if len(self.read) < 2:
+            return False
+        saving = {a.id for a in saved}
+        return any(
+            self.app.recorder.select_events(aggregate_id, gt=version, limit=1)
+            for aggregate_id, version in self.read.items()
+            if aggregate_id not in saving
+        )
 
 
 class LatestSaved:
@@ -239,6 +271,17 @@ class CommandRunner(Application[UUID]):
 
     ``clock``, ``ids`` and ``otp_codes`` are injectable so tests are deterministic;
     ``pin_gateway`` passes PINs to the platform (``set_card_pin``).
+
+    ``otp_key`` (or ``PAYCORE_OTP_KEY``, as hex) is the key OTPs are hashed under, at
+    least 16 bytes, the same for every instance of one store. On ``memory://`` an
+    instance may draw its own, since no other instance can share that store. On a shared
+    store (a SQLite file, PostgreSQL) an instance without one starts, but refuses every
+    command that issues or checks an OTP with ``CONFIGURATION``, before anything is read
+    or written: an OTP hashed under a key of its own would be refused by every other
+    instance, and by this one once restarted, each time costing the person an attempt.
+    Refusing those commands rather than the start keeps the key out of the processes
+    that never need it (the sync relay, projection runners, the audit and view CLIs), and
+    no key is ever kept at rest.
     """
 
     #: Which function turns a store URL into the library's settings. The domain names the
@@ -269,12 +312,38 @@ class CommandRunner(Application[UUID]):
         self.clock = clock or (lambda: datetime.now(UTC))
         self.ids = ids
         self.otp_codes = otp_codes or (lambda: f"{secrets.randbelow(10**6):06d}")
-        key = otp_key or bytes.fromhex(os.environ.get(OTP_KEY_VARIABLE, "")) or None
-        # Without a configured key, OTPs verify only in the instance that issued them.
-        self.otp_key = OtpKey(key or secrets.token_bytes(32))
+        configured = os.environ.get(OTP_KEY_VARIABLE)
+        key = OtpKey(otp_key) if otp_key is not None else None
+        if key is None and configured:
+            key = OtpKey.from_hex(configured, OTP_KEY_VARIABLE)
         self.pin_gateway = pin_gateway
-        super().__init__(env={**self.store_settings(url), **(env or {})})
+        settings = self.store_settings(url)
+        try:
+            super().__init__(env={**settings, **(env or {})})
+        except PersistenceError as fault:
+            raise _unavailable(
+                "opening the store", fault, committed=False, retry_safe=True
+            ) from fault
+        except OSError as error:  # how the library refuses a setting it cannot use
+            raise ConfigurationError(str(error)) from None
+        # The domain names no SQL backend (tests/test_imports.py): the factory's module says.
+        self._store_in_process = type(self.factory).__module__ in _IN_PROCESS_FACTORIES
+        if key is None and isinstance(self.factory, POPOFactory):
+            key = OtpKey(secrets.token_bytes(32))
+        self._otp_key = key
         self.latest = LatestSaved(self, self.cache_size)
+
+    @property
+    def otp_key(self) -> OtpKey:
+        """The key OTPs are hashed under; ``CONFIGURATION`` on a shared store without one."""
+        if self._otp_key is None:
+            msg = (
+                f"this store is shared, so OTPs need the key every instance holds: set "
+                f"{OTP_KEY_VARIABLE} to at least 32 hex digits (or pass otp_key=), the "
+                "same for every instance"
+            )
+            raise ConfigurationError(msg, setting=OTP_KEY_VARIABLE)
+        return self._otp_key
 
     @classmethod
     def store_settings(cls, url: str) -> dict[str, str]:
@@ -307,12 +376,24 @@ class CommandRunner(Application[UUID]):
                 default=None,
             )
             if interval and first and aggregate.version // interval > (first - 1) // interval:
-                self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
+                # The change is committed: a snapshot the store fails to take now is only
+                # a shortcut lost (reads replay from the one before), not a failed command.
+                with suppress(PersistenceError):
+                    self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(_MoneyAsStr())
-        for value_class in (Card, UsageControls, SpendWindow, Tally, OtpChallenge, CdNote):
+        for value_class in (
+            Card,
+            CardLoad,
+            CardSpend,
+            UsageControls,
+            SpendWindow,
+            Tally,
+            OtpChallenge,
+            CdNote,
+        ):
             transcoder.register(_AttrsTranscoding(value_class))
 
     # Consumers of the notification log.
@@ -338,24 +419,36 @@ class CommandRunner(Application[UUID]):
         ``ALREADY_PROCESSED``.
         """
         check_position(position)
-        if self.has_tracked(position):
-            msg = f"{position.application_name} is already past {position.notification_id}"
-            raise AlreadyProcessed(
-                msg, consumer=position.application_name, position=position.notification_id
-            )
-        self.recorder.insert_events([], tracking=position)
+        if not self.has_tracked(position):
+            try:
+                self.recorder.insert_events([], tracking=position)
+            except IntegrityError:
+                pass  # another instance saved it meanwhile
+            except PersistenceError as fault:
+                # Safe to repeat: a position that was saved after all is refused as processed.
+                raise _unavailable(
+                    "record_position", fault, committed=None, retry_safe=True
+                ) from fault
+            else:
+                return
+        msg = f"{position.application_name} is already past {position.notification_id}"
+        raise AlreadyProcessed(
+            msg, consumer=position.application_name, position=position.notification_id
+        )
 
     def max_tracked(self, consumer: str) -> int:
         """The last position a consumer saved (0 before its first)."""
         recorder = self.recorder
         assert isinstance(recorder, ProcessRecorder)
-        return recorder.max_tracking_id(consumer) or 0
+        with _reading("max_tracked"):
+            return recorder.max_tracking_id(consumer) or 0
 
     def has_tracked(self, position: Tracking) -> bool:
         """Whether a command already saved this consumer position."""
         recorder = self.recorder
         assert isinstance(recorder, ProcessRecorder)
-        return recorder.has_tracking_id(position.application_name, position.notification_id)
+        with _reading("has_tracked"):
+            return recorder.has_tracking_id(position.application_name, position.notification_id)
 
     # Running a command.
 
@@ -388,7 +481,7 @@ class CommandRunner(Application[UUID]):
             try:
                 with recording(audit):
                     return self._attempt(command, digest, key, action)
-            except IntegrityError:
+            except _Conflict:
                 if attempt == self.max_attempts:
                     msg = (
                         f"{command} kept conflicting with concurrent writes after "
@@ -396,6 +489,12 @@ class CommandRunner(Application[UUID]):
                     )
                     raise ConcurrencyConflict(msg, command=command) from None
                 time.sleep(random.uniform(0, 0.002 * 2**attempt))  # noqa: S311
+            except _OutcomeUnknown as unknown:
+                raise _unavailable(
+                    command, unknown.fault, committed=None, retry_safe=key is not None
+                ) from unknown.fault
+            except PersistenceError as fault:
+                raise _unavailable(command, fault, committed=False, retry_safe=True) from fault
         raise AssertionError  # pragma: no cover
 
     def _attempt(
@@ -410,37 +509,82 @@ class CommandRunner(Application[UUID]):
             raise AlreadyProcessed(
                 msg, consumer=position.application_name, position=position.notification_id
             )
-        unit = Unit(self)
-        record_id = IdempotencyRecord.create_id(key) if key else None
-        if key and record_id:
-            record = unit.find(IdempotencyRecord, record_id)
+        if key:
+            record = self._idempotency_record(key)
             if record is not None:
                 return record.replay(command, digest)  # type: ignore[no-any-return]
+        unit = Unit(self)
         try:
             result = action(unit)
         except PaycoreError as error:
             kept = unit.changed() if error.records_events else []
-            if key:
+            if unit.moved(kept):
+                raise _Conflict from None
+            if key and not isinstance(error, ConfigurationError):
                 kept.append(IdempotencyRecord.of_outcome(key, command, digest, None, error))
             if kept:
                 self._save(kept)
             raise
+        changed = unit.changed()
+        if unit.moved(changed):
+            raise _Conflict
         if key:
-            unit.create(IdempotencyRecord.of_outcome(key, command, digest, result, None))
-        self._save(unit.changed())
+            # Not through Unit.create: a record another caller saved meanwhile must collide
+            # in the store (and this attempt run again to replay it), not be refused here.
+            changed.append(IdempotencyRecord.of_outcome(key, command, digest, result, None))
+        self._save(changed)
         return result
 
+    def _idempotency_record(self, key: str) -> IdempotencyRecord | None:
+        try:
+            record = self.latest.get(IdempotencyRecord.create_id(key))
+        except AggregateNotFoundError:
+            return None
+        return record if isinstance(record, IdempotencyRecord) else None
+
     def _save(self, aggregates: Sequence[PaycoreAggregate]) -> None:
-        position = _current_tracking.get()
-        if position is None:
-            self.save(*aggregates)
-        else:
-            processing_event: ProcessingEvent[UUID] = ProcessingEvent(tracking=position)
-            processing_event.collect_events(*aggregates)
+        """Saves the aggregates' new events, and the consumer's position if any, in one
+        transaction. A write that fails is looked up before it counts as failed."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent(tracking=_current_tracking.get())
+        processing_event.collect_events(*aggregates)
+        try:
             recordings = self._record(processing_event)
-            self._take_snapshots(processing_event)
-            self._notify(recordings)
+        except PersistenceError as fault:
+            stored = self._stored(processing_event.events)
+            if stored:
+                recordings = []  # only its acknowledgement was lost
+            elif stored is False and isinstance(fault, IntegrityError):
+                raise _Conflict from None
+            elif stored is False and self._store_in_process:
+                # A store in this process has rolled the write back before it raised; a
+                # server may still be committing one whose connection broke.
+                raise
+            else:
+                raise _OutcomeUnknown(fault) from fault
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
         self.latest.remember(aggregates)
+
+    def _stored(self, events: Sequence[Any]) -> bool | None:
+        """Whether the first of ``events`` is stored as this attempt made it, so that its
+        transaction committed; None when the store cannot be asked.
+
+        The library tries a PostgreSQL insert again when the connection fails; if the
+        first try had committed, the second meets its events as a conflict, and running
+        the action again would apply the change a second time. An event is compared
+        whole: its aggregate, version, time to the microsecond, audit and values.
+        """
+        if not events:
+            return False
+        first = events[0]
+        version = first.originator_version
+        try:
+            stored = self.recorder.select_events(
+                first.originator_id, gt=version - 1, lte=version, limit=1
+            )
+        except PersistenceError:
+            return None
+        return bool(stored) and self.mapper.to_domain_event(stored[0]) == first
 
     def _now(self) -> datetime:
         """One instant per command attempt: the time its events are recorded at."""
@@ -455,15 +599,18 @@ class CommandRunner(Application[UUID]):
         return now
 
     def _issue_otp(self, purpose: str) -> tuple[IssuedOtp, OtpChallenge]:
-        """A new OTP for the person, and the challenge (its keyed hash) for the aggregate."""
+        """A new OTP for the person, and the challenge (its keyed hash) for the aggregate.
+        An instance without an OTP key refuses here, before the action reads anything."""
+        key = self.otp_key
         code = OneTimePassword(self.otp_codes())
         reference = f"OTP{self.ids().hex}"
         expires_at = self._now() + OTP_LIFETIME
         challenge = OtpChallenge(
             reference=reference,
             purpose=purpose,
-            digest=self.otp_key.digest(reference, code),
+            digest=key.digest(reference, code),
             expires_at=expires_at,
+            key_id=key.key_id,
         )
         return IssuedOtp(reference, code.value, expires_at), challenge
 
@@ -477,7 +624,8 @@ class CommandRunner(Application[UUID]):
             raise InvalidArgument(msg, version=repr(version))
         aggregate: Any
         try:
-            aggregate = self.repository.get(aggregate_id, version=version)
+            with _reading(f"get {cls.__name__}"):
+                aggregate = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             aggregate = None
         if not isinstance(aggregate, cls) or (version and aggregate.version != version):
@@ -522,3 +670,50 @@ def _creating_tables(construct: Callable[[], R]) -> R:
             time.sleep(random.uniform(0.01, 0.05 * attempt))  # noqa: S311
     raise AssertionError  # pragma: no cover
 
+
+class _Conflict(Exception):
+    """A concurrent write got in the way of an attempt: it runs again on fresh state."""
+
+
+class _OutcomeUnknown(Exception):
+    """A write failed and the store could not say whether it had committed."""
+
+    def __init__(self, fault: PersistenceError) -> None:
+        super().__init__(str(fault))
+        self.fault = fault
+
+
+def _unavailable(
+    operation: str, fault: PersistenceError, *, committed: bool | None, retry_safe: bool
+) -> StoreUnavailable:
+    """The typed error for a store fault during ``operation``: ``committed`` is False when
+    nothing was written, None when the write may or may not have committed."""
+    lines = str(fault).strip().splitlines()
+    cause = f"{type(fault).__name__}: {lines[0] if lines else 'no message'}"[:200]
+    if committed is False:
+        outcome = "nothing was written; sending it again is safe"
+    elif retry_safe:
+        outcome = "it may or may not have been saved; sending it again unchanged is safe"
+    else:
+        outcome = (
+            "it may or may not have been saved and, without an idempotency key, sending "
+            "it again could apply it twice: look the state up first"
+        )
+    msg = f"the event store failed during {operation} ({cause}); {outcome}"
+    return StoreUnavailable(
+        msg,
+        operation=operation,
+        cause=type(fault).__name__,
+        outcome_known=committed is not None,
+        committed=committed,
+        retry_safe=retry_safe,
+    )
+
+
+@contextmanager
+def _reading(operation: str) -> Iterator[None]:
+    """A store fault while reading: nothing was written."""
+    try:
+        yield
+    except PersistenceError as fault:
+        raise _unavailable(operation, fault, committed=False, retry_safe=True) from fault

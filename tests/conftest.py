@@ -17,6 +17,9 @@ from hypothesis import HealthCheck, settings
 
 from paycore.domain.core import PaymentsCore
 
+#: One OTP key for every core the tests start, subprocesses included (they inherit it).
+TEST_OTP_KEY = "6c01a2df8d74bbddec53f1ccc082782f4480a1d499133e94ad743b7e71d1cb6f"
+os.environ.setdefault("PAYCORE_OTP_KEY", TEST_OTP_KEY)
 POSTGRES_DSN = os.environ.get("PAYCORE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -107,7 +110,7 @@ def make_core(store_url: str) -> Iterator[Callable[..., PaymentsCore]]:
     cores: list[PaymentsCore] = []
 
     def make(**kwargs: object) -> PaymentsCore:
-        core = PaymentsCore(store_url, otp_key=b"test-otp-key", **kwargs)  # type: ignore[arg-type]
+        core = PaymentsCore(store_url, **kwargs)  # type: ignore[arg-type]
         cores.append(core)
         return core
 

@@ -261,12 +261,12 @@ class CardCommands(CommandRunner):
     ) -> str:
         """Consumes a matching OTP and returns what it was issued for."""
         account_id, card_id = _card(account_id, card_id)
-        checked = OneTimePassword(otp)
+        checked, key = OneTimePassword(otp), self.otp_key
 
         def verify(unit: Unit) -> str:
             account = unit.get(CardAccount, account_id)
             challenge = account.card(card_id).otp
-            digest = self.otp_key.digest(challenge.reference, checked) if challenge else ""
+            digest = key.digest_for(challenge, checked) if challenge else ""
             return account.verify_otp(card_id, digest, self._now())
 
         args = {"account_id": account_id, "card_id": card_id}  # never the OTP

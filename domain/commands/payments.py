@@ -81,11 +81,11 @@ class PaymentCommands(CommandRunner):
     ) -> None:
         """Checks the OTP and reserves the amount on the invoices, atomically."""
         payment_id = check_uuid(payment_id, "payment_id")
-        checked = OneTimePassword(otp)
+        checked, key = OneTimePassword(otp), self.otp_key
 
         def authorise(unit: Unit) -> None:
             payment = unit.get(Payment, payment_id)
-            digest = self.otp_key.digest(payment.otp.reference, checked) if payment.otp else ""
+            digest = key.digest_for(payment.otp, checked) if payment.otp else ""
             payments.authorise(payment, _invoices(unit, payment), digest, self._now())
 
         args = {"payment_id": payment_id}  # never the OTP

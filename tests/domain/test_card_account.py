@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.utils import get_topic
+from hypothesis import given
+from hypothesis import strategies as st
 
 from paycore.domain.card_account import AccountType, Card, CardAccount, UsageControls
 from paycore.domain.core import PaymentsCore
@@ -26,6 +28,7 @@ from paycore.domain.errors import (
     InsufficientBalance,
     InvalidArgument,
     LoadBelowMinimum,
+    LoadReferenceReused,
     OtpAttemptsExhausted,
     OtpExpired,
     OtpFormatError,
@@ -34,6 +37,7 @@ from paycore.domain.errors import (
     PinFormatError,
     PinGatewayMissing,
     SpendLimitExceeded,
+    SpendTransactionReused,
 )
 from paycore.domain.money import Money, MoneySignError
 from paycore.domain.otp import OneTimePassword, Pin
@@ -626,3 +630,203 @@ def test_card_otp_is_kept_only_as_a_keyed_hash(make_core: Callable[..., Payments
     assert otp is not None
     assert otp.digest == core.otp_key.digest(otp.reference, OneTimePassword(OTP))
     assert [topic for topic, state in stored(core) if OTP.encode() in state] == []
+
+
+# References the platform applies once: a load's reference, a spend's transaction id.
+
+
+def test_a_load_sent_again_with_its_reference_is_applied_once(core: PaymentsCore) -> None:
+    account_id = open_account(core)
+    card_id = active_card(core, account_id)
+    assert core.load_card(account_id, card_id, "100.00", reference="REF-1") == "REF-1"
+    before = written(core)
+    assert core.load_card(account_id, card_id, "100.00", reference="REF-1") == "REF-1"
+    assert written(core) == before
+    assert card_of(core, account_id, card_id).balance == Money("100.00")
+
+
+def test_a_load_reference_reused_for_another_load_is_refused_naming_the_first(
+    core: PaymentsCore,
+) -> None:
+    account_id = open_account(core)
+    card_id, other_card = active_card(core, account_id), active_card(core, account_id)
+    core.load_card(account_id, card_id, "100.00", reference="REF-1")
+    reuses = {
+        "another amount": lambda: core.load_card(account_id, card_id, "100.01", reference="REF-1"),
+        "another card": lambda: core.load_card(account_id, other_card, "100.00", reference="REF-1"),
+    }
+    details = refused_moves(core, LoadReferenceReused, "LOAD_REFERENCE_REUSED", reuses)
+    first = {"reference": "REF-1", "earlier_card_id": card_id, "earlier_amount": "₹100.00"}
+    assert details == {
+        "another amount": {**first, "card_id": card_id, "amount": "₹100.01"},
+        "another card": {**first, "card_id": other_card, "amount": "₹100.00"},
+    }
+    assert card_of(core, account_id, other_card).balance == Money.ZERO
+
+
+def test_a_load_reference_is_unique_within_its_card_account(core: PaymentsCore) -> None:
+    """The platform looks a load up by account, card and reference: another account's
+    load under the same reference is its own."""
+    first, second = open_account(core), open_account(core)
+    first_card, second_card = active_card(core, first), active_card(core, second)
+    core.load_card(first, first_card, "100.00", reference="REF-1")
+    core.load_card(second, second_card, "250.00", reference="REF-1")
+    assert card_of(core, second, second_card).balance == Money("250.00")
+
+
+def test_a_load_reference_stays_taken_after_its_card_is_replaced(core: PaymentsCore) -> None:
+    account_id = open_account(core)
+    card_id = active_card(core, account_id)
+    core.load_card(account_id, card_id, "100.00", reference="REF-1")
+    new_card = core.replace_card(account_id, card_id)
+    with refused(core, LoadReferenceReused, "LOAD_REFERENCE_REUSED"):
+        core.load_card(account_id, new_card, "100.00", reference="REF-1")
+    assert core.load_card(account_id, card_id, "100.00", reference="REF-1") == "REF-1"
+    assert card_of(core, account_id, new_card).balance == Money("100.00")
+
+
+#: The same instant may be reported in another zone.
+IST_ZONE = timezone(timedelta(hours=5, minutes=30))
+
+
+def test_a_spend_reported_again_is_recorded_once(core: PaymentsCore) -> None:
+    account_id = open_account(core)
+    card_id = active_card(core, account_id, initial_load="500.00")
+    core.record_card_spend(account_id, card_id, "120.00", "POS", "TXN-1", MONDAY)
+    before = written(core)
+    core.record_card_spend(account_id, card_id, "120.00", "POS", "TXN-1", MONDAY)
+    core.record_card_spend(
+        account_id, card_id, "120.00", "POS", "TXN-1", MONDAY.astimezone(IST_ZONE)
+    )
+    assert written(core) == before
+    assert card_of(core, account_id, card_id).balance == Money("380.00")
+
+
+def test_a_transaction_id_reused_for_another_spend_is_refused_naming_the_first(
+    core: PaymentsCore,
+) -> None:
+    account_id = open_account(core)
+    card_id = active_card(core, account_id, initial_load="500.00")
+    other_card = active_card(core, account_id, initial_load="500.00")
+    core.record_card_spend(account_id, card_id, "120.00", "POS", "TXN-1", MONDAY)
+    later = MONDAY + timedelta(seconds=1)
+    reuses = {
+        "amount": (card_id, "120.01", "POS", MONDAY),
+        "channel": (card_id, "120.00", "ONLINE", MONDAY),
+        "time": (card_id, "120.00", "POS", later),
+        "card": (other_card, "120.00", "POS", MONDAY),
+    }
+    details = refused_moves(
+        core,
+        SpendTransactionReused,
+        "SPEND_TRANSACTION_REUSED",
+        {
+            name: functools.partial(core.record_card_spend, account_id, c, a, ch, "TXN-1", at)
+            for name, (c, a, ch, at) in reuses.items()
+        },
+    )
+    first = {
+        "transaction_id": "TXN-1",
+        "earlier_card_id": card_id,
+        "earlier_amount": "₹120.00",
+        "earlier_channel": "POS",
+        "earlier_occurred_at": MONDAY.isoformat(),
+    }
+    assert details == {
+        name: {
+            **first,
+            "card_id": c,
+            "amount": f"₹{a}",
+            "channel": ch,
+            "occurred_at": at.isoformat(),
+        }
+        for name, (c, a, ch, at) in reuses.items()
+    }
+    assert [card_of(core, account_id, c).balance for c in (card_id, other_card)] == [
+        Money("380.00"),
+        Money("500.00"),
+    ]
+
+
+#: A load or a spend under one of a few references, on one of two cards.
+movements = st.lists(
+    st.tuples(
+        st.sampled_from(["load", "spend"]),
+        st.sampled_from(["R1", "R2", "R3"]),
+        st.integers(0, 1),
+        st.sampled_from(["1.00", "2.50", "7.00"]),
+        st.sampled_from(["POS", "ONLINE"]),
+        st.integers(0, 2),
+    ),
+    max_size=25,
+)
+
+
+@given(movements)
+def test_every_reference_and_transaction_id_counts_once(
+    sent: list[tuple[str, str, int, str, str, int]],
+) -> None:
+    """Each card's balance is what the first use of each reference and transaction id
+    moved; a later use is a no-op if it repeats the first exactly, else it is refused
+    naming the first."""
+    core = PaymentsCore("memory://")
+    account_id = open_account(core, cap="1000000.00")
+    cards = [active_card(core, account_id, initial_load="1000.00") for _ in range(2)]
+    balances = [Money("1000.00")] * 2
+    first: dict[tuple[str, str], tuple[object, ...]] = {}
+    for kind, reference, card, amount, channel, minute in sent:
+        at = MONDAY + timedelta(minutes=minute)
+        send: Callable[[], object]
+        if kind == "load":
+            movement: tuple[object, ...] = (cards[card], amount)
+            send = functools.partial(
+                core.load_card, account_id, cards[card], amount, reference=reference
+            )
+        else:
+            movement = (cards[card], amount, channel, at)
+            send = functools.partial(
+                core.record_card_spend, account_id, cards[card], amount, channel, reference, at
+            )
+        earlier = first.setdefault((kind, reference), movement)
+        if earlier != movement:
+            with pytest.raises((LoadReferenceReused, SpendTransactionReused)) as refusal:
+                send()
+            named = (
+                refusal.value.details["earlier_card_id"],
+                refusal.value.details["earlier_amount"],
+            )
+            assert named == (earlier[0], f"₹{earlier[1]}")
+            continue
+        before = written(core)
+        send()
+        if earlier is movement:
+            moved = Money(amount)
+            balances[card] = balances[card] + moved if kind == "load" else balances[card] - moved
+        else:
+            assert written(core) == before, "a repeat wrote events"
+    account = core.get_card_account(account_id)
+    assert [account.card(c).balance for c in cards] == balances
+    core.close()
+
+
+def test_a_snapshot_from_before_accounts_recalled_references_reads_with_none(
+    core: PaymentsCore,
+) -> None:
+    account_id = open_account(core)
+    card_id = active_card(core, account_id)
+    core.load_card(account_id, card_id, "100.00", reference="REF-1")
+    snapshot = CardAccount.Snapshot.take(core.get_card_account(account_id))
+    old_state = {
+        k: v for k, v in snapshot.state.items() if k not in ("loads", "spends", "class_version")
+    }
+    old = CardAccount.Snapshot(
+        originator_id=snapshot.originator_id,
+        originator_version=snapshot.originator_version,
+        timestamp=snapshot.timestamp,
+        topic=snapshot.topic,
+        state=old_state,
+    )
+    account = old.mutate(None)
+    assert isinstance(account, CardAccount)
+    assert (account.loads, account.spends) == ({}, {})
+    assert account.card(card_id).balance == Money("100.00")

@@ -24,6 +24,7 @@ from paycore.domain.errors import (
 )
 from paycore.domain.money import Money
 from paycore.domain.payment import PaymentType
+from tests.domain.interleaving import interleave
 from tests.domain.rule_checks import (
     ManualClock,
     accepted_invoice,
@@ -365,3 +366,97 @@ def test_payment_otp_is_void_after_three_wrong_attempts(
         core.authorise_payment(payment_id, OTP)
     assert core.get_payment(payment_id).status == "OTP_SENT"
     assert outstanding(core, invoice_id) == Money("1000.00")
+
+
+# One consistent state behind every outcome.
+
+
+def two_instances(
+    store_url: str, make_core: Callable[..., PaymentsCore]
+) -> tuple[PaymentsCore, PaymentsCore]:
+    if store_url == "memory://":
+        pytest.skip("two instances share a store only on SQLite and PostgreSQL")
+    return make_core(otp_codes=lambda: OTP), make_core()
+
+
+#: Commands that read a payment, then its invoice; each from the status it moves on.
+READ_PAYMENT_THEN_INVOICE: dict[str, tuple[str, str, Callable[[PaymentsCore, UUID], None]]] = {
+    "authorise_payment": (
+        "OTP_SENT",
+        "AUTHORISED",
+        lambda core, p: core.authorise_payment(p, OTP, idempotency_key="once"),
+    ),
+    "record_payment_success": (
+        "SUBMITTED",
+        "SUCCEEDED",
+        lambda core, p: core.record_payment_success(p, "UTR1", idempotency_key="once"),
+    ),
+    "record_payment_failure": (
+        "SUBMITTED",
+        "FAILED",
+        lambda core, p: core.record_payment_failure(p, "late", idempotency_key="once"),
+    ),
+}
+
+
+@pytest.mark.parametrize("command", READ_PAYMENT_THEN_INVOICE)
+def test_a_refusal_describes_a_state_that_existed_though_another_instance_moved_between_reads(
+    store_url: str, make_core: Callable[..., PaymentsCore], command: str
+) -> None:
+    """Between this command's read of the payment and of its invoice, another instance
+    fails the payment and then cancels the invoice. No moment held the payment as first
+    read beside a cancelled invoice: the refusal is about the payment, and a retry with
+    the key replays that same refusal."""
+    core, other = two_instances(store_url, make_core)
+    invoice_id = accepted_invoice(core)
+    status, attempted, run = READ_PAYMENT_THEN_INVOICE[command]
+    payment_id = payment_in(core, invoice_id, status)
+
+    def fail_the_payment_then_cancel_the_invoice() -> None:
+        other.record_payment_failure(payment_id, "abandoned")
+        other.cancel_invoice(invoice_id, "withdrawn")
+
+    interleave(core, invoice_id, before=fail_the_payment_then_cancel_the_invoice)
+    refusals = []
+    for _ in range(2):
+        with pytest.raises(PaymentTransitionError) as refusal:
+            run(core, payment_id)
+        refusals.append((refusal.value.code, refusal.value.details))
+    assert (
+        refusals
+        == [
+            (
+                "PAYMENT_TRANSITION",
+                {
+                    "status": "FAILED",
+                    "attempted": attempted,
+                    "allowed": [],
+                    "payment": str(payment_id),
+                },
+            )
+        ]
+        * 2
+    )
+    assert core.get_invoice(invoice_id).status == "CANCELLED"
+    assert core.get_payment(payment_id).status == "FAILED"
+
+
+def test_a_full_payment_pays_what_all_its_invoices_owed_at_one_moment(
+    store_url: str, make_core: Callable[..., PaymentsCore]
+) -> None:
+    """Between this command's reads of the first and the second invoice, another instance
+    confirms a debit note on each. The payment is for both outstandings after the notes,
+    never the first one's before beside the second one's after."""
+    core, other = two_instances(store_url, make_core)
+    first = accepted_invoice(core, "1000.00", number=1)
+    second = accepted_invoice(core, "250.50", number=2)
+
+    def a_debit_note_on_each() -> None:
+        for invoice_id, amount in ((first, "10.00"), (second, "20.00")):
+            other.receive_cd_note(invoice_id, f"DN-{invoice_id.hex[:8]}", "DEBIT", amount)
+            other.confirm_cd_note(invoice_id, f"DN-{invoice_id.hex[:8]}")
+
+    interleave(core, second, before=a_debit_note_on_each)
+    payment = core.get_payment(core.initiate_payment([first, second]))
+
+    assert payment.allocations == {str(first): Money("1010.00"), str(second): Money("270.50")}
