@@ -23,8 +23,10 @@ from eventsourcing.domain import Aggregate, ProgrammingError
 from paycore.domain.errors import (
     InvalidArgument,
     ObjectVersionGap,
+    ObjectVersionLimit,
     StaleObjectVersion,
     TransitionError,
+    shown,
 )
 
 
@@ -186,15 +188,27 @@ def table(moves: Mapping[S, Any]) -> dict[S, frozenset[S]]:
     return {status: frozenset(targets) for status, targets in moves.items()}
 
 
+#: The largest objectVersion: the platform's ``int`` (``currentVersion``/``newVersion``,
+#: https://docs.enkash.com/api-10664764) taken as a signed 32-bit integer, so that every
+#: version paycore holds can be sent back and kept in any store.
+MAX_OBJECT_VERSION = 2**31 - 1
+
+
 def _version_number(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        msg = f"objectVersion.{attribute.name} is a whole number from 0, not {value!r:.40}"
-        raise InvalidArgument(msg, argument=f"object_version.{attribute.name}")
+    in_range = isinstance(value, int) and 0 <= value <= MAX_OBJECT_VERSION
+    if isinstance(value, bool) or not in_range:
+        argument, shown_value = f"object_version.{attribute.name}", shown(value)
+        msg = (
+            f"{argument} is a whole number from 0 to {MAX_OBJECT_VERSION}, "
+            f"not {type(value).__name__} {shown_value}"
+        )
+        raise InvalidArgument(msg, argument=argument, value=shown_value)
 
 
 @attrs.frozen
 class ObjectVersion:
-    """The ``objectVersion`` a B2B message carries: the version it saw and the one it makes."""
+    """The ``objectVersion`` a B2B message carries: the version it saw and the one it makes,
+    each from 0 to MAX_OBJECT_VERSION."""
 
     current: int = attrs.field(validator=_version_number)
     new: int = attrs.field(validator=_version_number)
@@ -209,6 +223,12 @@ class VersionedObject:
     def next_object_version(self, given: ObjectVersion | None) -> int:
         """The version after this change; a stale or skipped message is refused."""
         if given is None:
+            if self.object_version >= MAX_OBJECT_VERSION:
+                msg = (
+                    f"{self.OBJECT_KIND} is at objectVersion {self.object_version}, the "
+                    "largest there is; it cannot change again"
+                )
+                raise ObjectVersionLimit(msg, held=self.object_version)
             return self.object_version + 1
         if given.current < self.object_version or (
             given.current == self.object_version and given.new <= given.current

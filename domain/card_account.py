@@ -38,6 +38,7 @@ from paycore.domain.errors import (
     LoadReferenceReused,
     SpendLimitExceeded,
     SpendTransactionReused,
+    shown,
 )
 from paycore.domain.money import Money
 from paycore.domain.otp import OtpChallenge, require_challenge
@@ -106,28 +107,54 @@ CARD_LIFECYCLE = Lifecycle(
 
 MINIMUM_LOAD = Money("1.00")
 MAX_CARDS_PER_CONTROLS = 100
+#: The largest count limit: the platform's ``dtdCount`` and ``mtdCount`` are ints, taken
+#: as signed 32-bit integers.
+MAX_COUNT_LIMIT = 2**31 - 1
 MASKED_NUMBER = re.compile(r"[0-9]{0,6}[X*x ]+[0-9]{0,4}")
 
 
-def _optional_money(value: object) -> Money | None:
-    return None if value is None else Money.of(value)
+def _amount_limit(value: object, name: str) -> Money | None:
+    return None if value is None else Money.of(value, name)
 
 
-def _optional_count(value: object) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        msg = f"a count limit must be a non-negative whole number, not {value!r}"
-        raise InvalidArgument(msg, value=repr(value))
-    return value
+def _count_limit(value: object, name: str) -> int | None:
+    in_range = isinstance(value, int) and 0 <= value <= MAX_COUNT_LIMIT
+    if value is None or (in_range and not isinstance(value, bool)):
+        return value  # type: ignore[return-value]
+    msg = f"{name} must be a whole number from 0 to {MAX_COUNT_LIMIT}, not {shown(value)}"
+    raise InvalidArgument(msg, argument=name, value=shown(value))
+
+
+# The converters of UsageControls' limits, one a field so that an error names its field.
+
+
+def _per_transaction(value: object) -> Money | None:
+    return _amount_limit(value, "per_transaction")
+
+
+def _daily_amount(value: object) -> Money | None:
+    return _amount_limit(value, "daily_amount")
+
+
+def _monthly_amount(value: object) -> Money | None:
+    return _amount_limit(value, "monthly_amount")
+
+
+def _daily_count(value: object) -> int | None:
+    return _count_limit(value, "daily_count")
+
+
+def _monthly_count(value: object) -> int | None:
+    return _count_limit(value, "monthly_count")
 
 
 def _channels(value: object) -> tuple[Channel, ...]:
     try:
         return tuple(sorted({Channel(c) for c in value}))  # type: ignore[attr-defined]
     except (TypeError, ValueError):
-        msg = f"channels must be drawn from {[c.value for c in Channel]}, not {value!r}"
-        raise InvalidArgument(msg, value=repr(value)) from None
+        allowed = [c.value for c in Channel]
+        msg = f"disabled_channels must be drawn from {allowed}, not {shown(value)}"
+        raise InvalidArgument(msg, argument="disabled_channels", value=shown(value)) from None
 
 
 @attrs.frozen
@@ -135,11 +162,11 @@ class UsageControls(Immutable):
     """Channel switches and amount/count limits; ``None`` means no limit."""
 
     disabled_channels: tuple[Channel, ...] = attrs.field(default=(), converter=_channels)
-    per_transaction: Money | None = attrs.field(default=None, converter=_optional_money)
-    daily_amount: Money | None = attrs.field(default=None, converter=_optional_money)
-    daily_count: int | None = attrs.field(default=None, converter=_optional_count)
-    monthly_amount: Money | None = attrs.field(default=None, converter=_optional_money)
-    monthly_count: int | None = attrs.field(default=None, converter=_optional_count)
+    per_transaction: Money | None = attrs.field(default=None, converter=_per_transaction)
+    daily_amount: Money | None = attrs.field(default=None, converter=_daily_amount)
+    daily_count: int | None = attrs.field(default=None, converter=_daily_count)
+    monthly_amount: Money | None = attrs.field(default=None, converter=_monthly_amount)
+    monthly_count: int | None = attrs.field(default=None, converter=_monthly_count)
 
 
 @attrs.frozen
@@ -281,9 +308,12 @@ class CardAccount(PaycoreAggregate):
         try:
             return AccountType(account_type)
         except ValueError:
-            msg = f"{account_type!r} is not an accountType the platform knows"
+            msg = f"account_type {shown(account_type)} is not an accountType the platform knows"
             raise AccountTypeError(
-                msg, account_type=account_type, allowed=[t.value for t in AccountType]
+                msg,
+                argument="account_type",
+                value=shown(account_type),
+                allowed=[t.value for t in AccountType],
             ) from None
 
     # Queries.

@@ -38,6 +38,21 @@ class PaycoreError(Exception):
         return f"{self.code}: {self.message}"
 
 
+def shown(value: object, limit: int = 60) -> str:
+    """How an error shows a value it refuses: its ``repr``, cut to ``limit`` characters.
+
+    It never fails: an integer too long to print (Python prints none of more than 4,300
+    digits) is shown by its size, and an object whose ``repr`` fails by its type.
+    """
+    if isinstance(value, int) and value.bit_length() > 3 * limit:
+        return f"an int of {value.bit_length()} bits"
+    try:
+        text = repr(value)
+    except Exception:  # any object may come in; the refusal must still go out
+        return f"a {type(value).__name__}"
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
 class InvalidArgument(PaycoreError):
     """An argument has the wrong type or shape; checked before anything is read or written."""
 
@@ -90,6 +105,12 @@ class StaleObjectVersion(ObjectVersionError):
 
 class ObjectVersionGap(ObjectVersionError):
     code: ClassVar[str] = "OBJECT_VERSION_GAP"
+
+
+class ObjectVersionLimit(ObjectVersionError):
+    """A change past the largest objectVersion paycore (and the platform) can hold."""
+
+    code: ClassVar[str] = "OBJECT_VERSION_LIMIT"
 
 
 # One-time passwords and PINs.

@@ -23,7 +23,8 @@ from paycore.domain.aggregate import (
     table,
     upcast_adding,
 )
-from paycore.domain.b2b import DOCUMENT_NUMBER, check_format, id_from
+from paycore.domain.arguments import check_b2b_text
+from paycore.domain.b2b import DOCUMENT_NUMBER_LENGTH, check_format, id_from
 from paycore.domain.errors import (
     CdNoteError,
     CdNoteExceedsOutstanding,
@@ -137,11 +138,13 @@ class Invoice(PaycoreAggregate, VersionedObject):
 
     @staticmethod
     def check_object_id(object_id: object) -> str:
-        return check_format(object_id, INVOICE_ID, InvoiceIdFormat, "invoice objectId")
+        return check_format(object_id, INVOICE_ID, InvoiceIdFormat, "object_id")
 
     @staticmethod
     def check_number(number: object) -> str:
-        return check_format(number, DOCUMENT_NUMBER, InvoiceNumberFormat, "supplier invoice number")
+        return check_b2b_text(
+            number, "supplier_invoice_number", DOCUMENT_NUMBER_LENGTH, InvoiceNumberFormat
+        )
 
     class Received(Created):
         """An invoice from the platform; every invoice starts CREATED."""

@@ -1,17 +1,36 @@
-"""Money: Indian rupees as a Decimal with exactly two places, never a float."""
+"""Money: Indian rupees as a Decimal with exactly two places, never a float.
+
+An amount comes in as a ``Decimal``, an ``int`` or a plain decimal string: ASCII digits,
+optionally a point and more digits (``"1200"``, ``"1200.5"``, ``"1200.50"``). Anything else
+is refused, never guessed at: a float, padding (``" 10.00 "``), a sign (``"+5"``, and
+``"-0"``: a signed zero is refused like any negative amount), an exponent (``"1e3"``),
+digit separators (``"1_000"``, ``"1,000"``) and digits of other scripts (full-width,
+Devanagari, ...).
+Trailing zeros past paise are the same amount (``"10.000"`` is ₹10.00); other digits past
+paise are refused, never rounded. The largest amount is 9,999,999,999,999.99: fifteen
+digits, as the platform's amounts are sent. Arithmetic is exact whatever decimal context
+the host sets.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Context, Decimal
 from typing import Any, ClassVar
 
 import attrs
 
-from paycore.domain.errors import PaycoreError
+from paycore.domain.errors import PaycoreError, shown
 from paycore.domain.values import Immutable
 
 CURRENCY = "INR"
 _PAISE = Decimal("0.01")
+#: The largest amount paycore accepts: fifteen digits, two of them paise.
+MAX_AMOUNT = Decimal("9999999999999.99")
+_AMOUNT_TEXT = re.compile(r"(-?)[0-9]+(?:\.[0-9]+)?")
+#: Sums and differences of amounts up to MAX_AMOUNT are exact in it, whatever the
+#: thread's own decimal context.
+_EXACT = Context(prec=40)
 
 
 class MoneyError(PaycoreError):
@@ -30,34 +49,50 @@ class MoneyCurrencyError(MoneyError):
     code: ClassVar[str] = "MONEY_CURRENCY"
 
 
-def _to_amount(value: object) -> Decimal:
-    """Reads an amount exactly; more than two decimal places is an error, not a rounding."""
-    if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
+def read_amount(value: object, argument: str = "amount") -> Decimal:
+    """The amount ``value`` stands for, in paise; more than two decimal places is an
+    error, not a rounding. Errors name ``argument`` and show the value."""
+    details = {"argument": argument, "value": shown(value)}
+    if isinstance(value, str):
+        text = _AMOUNT_TEXT.fullmatch(value)
+        if text is None:
+            msg = (
+                f"{argument} {details['value']} is not an amount: write ASCII digits, "
+                "optionally a point and more digits (1200.50), with nothing around them"
+            )
+            raise MoneyError(msg, **details)
+        if text.group(1):
+            raise _negative(argument, details)
+        amount = Decimal(value)
+    elif isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
+        amount = Decimal(value)
+        if not amount.is_finite():
+            msg = f"{argument} {details['value']} is not a finite amount"
+            raise MoneyError(msg, **details)
+        if amount.is_signed():
+            raise _negative(argument, details)
+    else:
         msg = (
-            f"an amount must be a Decimal, int or numeric string, not "
+            f"{argument} must be a Decimal, int or numeric string, not "
             f"{type(value).__name__} (floats are never accepted for money)"
         )
-        raise MoneyError(msg, amount=repr(value))
-    try:
-        amount = Decimal(value.strip() if isinstance(value, str) else value)
-    except InvalidOperation:
-        msg = f"{value!r} is not a number"
-        raise MoneyError(msg, amount=repr(value)) from None
-    if not amount.is_finite():
-        msg = f"{value!r} is not a finite amount"
-        raise MoneyError(msg, amount=repr(value))
-    exponent = amount.as_tuple().exponent
-    assert isinstance(exponent, int)
-    if exponent < -2 and amount != amount.quantize(_PAISE):
-        msg = f"{value} has more than two decimal places; amounts are in whole paise"
-        raise MoneyPrecisionError(msg, amount=str(value))
-    if amount < 0:
-        msg = f"{value} is negative; amounts are never negative"
-        raise MoneySignError(msg, amount=str(value))
-    if amount > Decimal("1e13"):
-        msg = f"{value} is larger than any amount paycore accepts (10^13 rupees)"
-        raise MoneyError(msg, amount=str(value))
-    return amount.quantize(_PAISE)
+        raise MoneyError(msg, **details)
+    if amount > MAX_AMOUNT:
+        msg = f"{argument} {details['value']} is larger than the largest amount, {MAX_AMOUNT}"
+        raise MoneyError(msg, **details, maximum=str(MAX_AMOUNT))
+    paise = amount.quantize(_PAISE, context=_EXACT)
+    if paise != amount:
+        msg = (
+            f"{argument} {details['value']} has more than two decimal places; "
+            "amounts are in whole paise"
+        )
+        raise MoneyPrecisionError(msg, **details)
+    return paise
+
+
+def _negative(argument: str, details: dict[str, str]) -> MoneySignError:
+    msg = f"{argument} {details['value']} is negative; amounts are never negative, not even -0"
+    return MoneySignError(msg, **details)
 
 
 @attrs.frozen(order=True)
@@ -68,37 +103,37 @@ class Money(Immutable):
     ``Money(1.5)`` (a float) and ``Money(1, "USD")`` are errors.
     """
 
-    amount: Decimal = attrs.field(converter=_to_amount)
+    amount: Decimal = attrs.field(converter=read_amount)
     currency: str = attrs.field(default=CURRENCY)
 
     @currency.validator
     def _check_currency(self, _: Any, currency: str) -> None:
         if currency != CURRENCY:
-            msg = f"currency {currency!r} is not supported; paycore works in {CURRENCY}"
-            raise MoneyCurrencyError(msg, currency=currency)
+            msg = f"currency {shown(currency)} is not supported; paycore works in {CURRENCY}"
+            raise MoneyCurrencyError(msg, currency=shown(currency))
 
     ZERO: ClassVar[Money]
 
     @classmethod
-    def positive(cls, value: object) -> Money:
-        """An amount that must be above zero."""
-        money = cls.of(value)
+    def positive(cls, value: object, argument: str = "amount") -> Money:
+        """An amount that must be above zero; errors name ``argument``."""
+        money = cls.of(value, argument)
         if money.amount == 0:
-            msg = "the amount must be greater than zero"
-            raise MoneySignError(msg, amount=str(money))
+            msg = f"{argument} must be greater than zero"
+            raise MoneySignError(msg, argument=argument, value=shown(value))
         return money
 
     @classmethod
-    def of(cls, value: object) -> Money:
-        """Accepts a Money as it is, or reads an amount."""
-        return value if isinstance(value, Money) else cls(value)
+    def of(cls, value: object, argument: str = "amount") -> Money:
+        """Accepts a Money as it is, or reads an amount; errors name ``argument``."""
+        return value if isinstance(value, Money) else cls(read_amount(value, argument))
 
     def __add__(self, other: Money) -> Money:
-        return Money(self.amount + other.amount)
+        return Money(_EXACT.add(self.amount, other.amount))
 
     def __sub__(self, other: Money) -> Money:
         """Subtraction that would go below zero is an error: money never goes negative."""
-        return Money(self.amount - other.amount)
+        return Money(_EXACT.subtract(self.amount, other.amount))
 
     def __bool__(self) -> bool:
         return self.amount != 0

@@ -22,9 +22,9 @@ from paycore.domain.aggregate import (
     table,
     upcast_adding,
 )
-from paycore.domain.b2b import DOCUMENT_NUMBER, check_format, id_from
+from paycore.domain.arguments import check_b2b_text
+from paycore.domain.b2b import DOCUMENT_NUMBER_LENGTH, check_format, id_from
 from paycore.domain.errors import (
-    InvalidArgument,
     PurchaseOrderIdFormat,
     PurchaseOrderOverfulfilment,
     PurchaseOrderTransitionError,
@@ -101,11 +101,11 @@ class PurchaseOrder(PaycoreAggregate, VersionedObject):
 
     @staticmethod
     def check_object_id(object_id: object) -> str:
-        return check_format(object_id, PO_ID, PurchaseOrderIdFormat, "purchase order objectId")
+        return check_format(object_id, PO_ID, PurchaseOrderIdFormat, "object_id")
 
     @staticmethod
     def check_number(number: object) -> str:
-        return check_format(number, DOCUMENT_NUMBER, InvalidArgument, "buyer PO number")
+        return check_b2b_text(number, "buyer_po_number", DOCUMENT_NUMBER_LENGTH)
 
     class Drafted(Created):
         """A buyer's order; every order starts a DRAFT at objectVersion 1."""

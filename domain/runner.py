@@ -69,6 +69,8 @@ from paycore.domain.aggregate import (
 from paycore.domain.arguments import (
     CONTEXT_TEXT_LENGTH,
     IDEMPOTENCY_KEY_LENGTH,
+    STORED_INT_MAX,
+    check_count,
     check_optional_text,
     check_position,
     check_text,
@@ -619,9 +621,8 @@ class CommandRunner(Application[UUID]):
     def _get(self, cls: type[A], aggregate_id: UUID, version: int | None) -> A:
         """The aggregate as stored now, or at ``version``: never from a command's cache."""
         aggregate_id = check_uuid(aggregate_id, "id")
-        if version is not None and (not isinstance(version, int) or version < 1):
-            msg = f"a version is a whole number from 1, not {version!r}"
-            raise InvalidArgument(msg, version=repr(version))
+        if version is not None:
+            version = check_count(version, "version", minimum=1, maximum=STORED_INT_MAX)
         aggregate: Any
         try:
             with _reading(f"get {cls.__name__}"):

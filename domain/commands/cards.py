@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import attrs
+
 from paycore.domain.arguments import (
     ACCOUNT_TITLE_LENGTH,
     ACCOUNT_TYPE_LENGTH,
     COMPANY_ID_LENGTH,
     COMPANY_NAME_LENGTH,
-    ID_LENGTH,
     MASKED_NUMBER_LENGTH,
     OTP_PURPOSE_LENGTH,
     REASON_LENGTH,
@@ -20,7 +21,6 @@ from paycore.domain.arguments import (
     check_choice,
     check_flag,
     check_id,
-    check_optional_text,
     check_text,
     check_uuid,
 )
@@ -67,7 +67,7 @@ class CardCommands(CommandRunner):
             "account_type": CardAccount.check_account_type(
                 check_text(account_type, "account_type", ACCOUNT_TYPE_LENGTH)
             ),
-            "balance_cap": Money.positive(balance_cap),
+            "balance_cap": Money.positive(balance_cap, "balance_cap"),
         }
         account_id = self.ids()
         return self._run(
@@ -92,7 +92,7 @@ class CardCommands(CommandRunner):
         account_id = check_uuid(account_id, "account_id")
         card_kind = check_choice(CardKind, kind, "kind")
         card_form = check_choice(CardForm, form, "form")
-        load = Money.of(initial_load)
+        load = Money.of(initial_load, "initial_load")
         args = {"account_id": account_id, "kind": card_kind, "form": card_form, "load": load}
         card_id = str(self.ids())
 
@@ -137,8 +137,8 @@ class CardCommands(CommandRunner):
     ) -> str:
         """Credits a card; returns the load's client reference (uniqueReferenceNumber)."""
         account_id, card_id = _card(account_id, card_id)
-        money = Money.positive(amount)
-        given = check_optional_text(reference, "reference", ID_LENGTH)
+        money = Money.positive(amount, "amount")
+        given = None if reference is None else check_id(reference, "reference")
         args = {"account_id": account_id, "card_id": card_id, "amount": money, "ref": given}
         client_reference = given or f"LD{self.ids().hex}"
 
@@ -162,7 +162,7 @@ class CardCommands(CommandRunner):
     ) -> None:
         """A card transaction the platform reports; refused beyond balance, channel or limits."""
         account_id, card_id = _card(account_id, card_id)
-        money, via = Money.positive(amount), check_choice(Channel, channel, "channel")
+        money, via = Money.positive(amount, "amount"), check_choice(Channel, channel, "channel")
         transaction_id = check_id(transaction_id, "transaction_id")
         at = check_aware(occurred_at, "occurred_at")
         self._run(
@@ -199,6 +199,7 @@ class CardCommands(CommandRunner):
         if not isinstance(controls, UsageControls):
             msg = "controls must be a UsageControls"
             raise InvalidArgument(msg, argument="controls")
+        controls = attrs.evolve(controls)  # checked again, should a caller have changed it
         self._run(
             "set_usage_controls",
             {"account_id": account_id, "card_ids": ids, "controls": controls},

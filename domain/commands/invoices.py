@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from paycore.domain.aggregate import MAX_OBJECT_VERSION
 from paycore.domain.arguments import (
     check_b2b_id,
     check_choice,
@@ -46,11 +47,13 @@ class InvoiceCommands(CommandRunner):
         args: dict[str, Any] = {
             "object_id": Invoice.check_object_id(object_id),
             "supplier_invoice_number": Invoice.check_number(supplier_invoice_number),
-            "total": Money.positive(total),
+            "total": Money.positive(total, "total"),
             "allows_partial": check_flag(allows_partial, "allows_partial"),
             "buyer_b2b_id": check_b2b_id(buyer_b2b_id, "buyer_b2b_id"),
             "supplier_b2b_id": check_b2b_id(supplier_b2b_id, "supplier_b2b_id"),
-            "object_version": check_count(object_version, "object_version", minimum=1),
+            "object_version": check_count(
+                object_version, "object_version", minimum=1, maximum=MAX_OBJECT_VERSION
+            ),
         }
         return self._run(
             "receive_invoice",
@@ -96,7 +99,7 @@ class InvoiceCommands(CommandRunner):
     ) -> None:
         invoice_id = check_uuid(invoice_id, "invoice_id")
         number = Invoice.check_number(supplier_invoice_number)
-        amount = Money.positive(total)
+        amount = Money.positive(total, "total")
         partial = check_flag(allows_partial, "allows_partial")
         version = check_object_version(object_version)
         self._run(
@@ -146,7 +149,7 @@ class InvoiceCommands(CommandRunner):
         """A credit or debit note against an invoice; it counts once confirmed."""
         invoice_id, note_id = check_uuid(invoice_id, "invoice_id"), check_id(note_id, "note_id")
         kind = check_choice(NoteType, note_type, "note_type")
-        money = Money.positive(amount)
+        money = Money.positive(amount, "amount")
         self._run(
             "receive_cd_note",
             {"invoice_id": invoice_id, "note_id": note_id, "type": kind, "amount": money},

@@ -11,13 +11,13 @@ from uuid import UUID
 
 from paycore.domain import payment as payments
 from paycore.domain.arguments import (
-    PAYMENT_REMARKS_LENGTH,
     PAYMENT_TYPE_LENGTH,
     REASON_LENGTH,
     UTR_LENGTH,
     check_text,
     check_uuid,
 )
+from paycore.domain.b2b import check_remarks
 from paycore.domain.errors import InvalidArgument
 from paycore.domain.invoice import Invoice
 from paycore.domain.money import Money
@@ -50,8 +50,8 @@ class PaymentCommands(CommandRunner):
             raise InvalidArgument(msg, argument="invoice_ids")
         ids = [check_uuid(i, "invoice_ids[]") for i in invoice_ids]
         kind = check_payment_type(check_text(payment_type, "payment_type", PAYMENT_TYPE_LENGTH))
-        money = None if amount is None else Money.positive(amount)
-        remarks = check_text(remarks, "remarks", PAYMENT_REMARKS_LENGTH, allow_empty=True)
+        money = None if amount is None else Money.positive(amount, "amount")
+        remarks = check_remarks(remarks, allow_empty=True)
         args = {"invoice_ids": ids, "type": kind, "amount": money, "remarks": remarks}
         payment_id = self.ids()
 

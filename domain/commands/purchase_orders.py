@@ -10,9 +10,9 @@ from paycore.domain.aggregate import ObjectVersion
 from paycore.domain.arguments import (
     PO_SUBJECT_LENGTH,
     check_b2b_id,
+    check_b2b_text,
     check_choice,
     check_object_version,
-    check_text,
     check_uuid,
 )
 from paycore.domain.b2b import check_remarks
@@ -45,8 +45,8 @@ class PurchaseOrderCommands(CommandRunner):
         args: dict[str, Any] = {
             "object_id": PurchaseOrder.check_object_id(object_id),
             "buyer_po_number": PurchaseOrder.check_number(buyer_po_number),
-            "subject": check_text(subject, "subject", PO_SUBJECT_LENGTH),
-            "total": Money.positive(total),
+            "subject": check_b2b_text(subject, "subject", PO_SUBJECT_LENGTH),
+            "total": Money.positive(total, "total"),
             "buyer_b2b_id": check_b2b_id(buyer_b2b_id, "buyer_b2b_id"),
             "supplier_b2b_id": check_b2b_id(supplier_b2b_id, "supplier_b2b_id"),
         }
@@ -95,8 +95,8 @@ class PurchaseOrderCommands(CommandRunner):
     ) -> None:
         """Edits a draft, sent or returned order; a sent or returned one is sent again."""
         po_id, version = check_uuid(po_id, "po_id"), check_object_version(object_version)
-        subject = check_text(subject, "subject", PO_SUBJECT_LENGTH)
-        amount = Money.positive(total)
+        subject = check_b2b_text(subject, "subject", PO_SUBJECT_LENGTH)
+        amount = Money.positive(total, "total")
         self._run(
             "edit_purchase_order",
             {"po_id": po_id, "subject": subject, "total": amount, "version": version},
@@ -135,7 +135,7 @@ class PurchaseOrderCommands(CommandRunner):
         context: Context = None,
         idempotency_key: Key = None,
     ) -> None:
-        po_id, money = check_uuid(po_id, "po_id"), Money.positive(value)
+        po_id, money = check_uuid(po_id, "po_id"), Money.positive(value, "value")
         self._run(
             "record_po_fulfilment",
             {"po_id": po_id, "value": money},

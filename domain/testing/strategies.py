@@ -1,9 +1,15 @@
 """Hypothesis strategies for the arguments of paycore's commands, valid and invalid.
 
 Valid strategies draw values every command accepts as far as their shape goes (a valid
-amount can still be refused by a business rule). Invalid strategies draw values the
-argument checks must refuse with a typed :class:`~paycore.domain.errors.PaycoreError`
-before anything is read or written.
+amount can still be refused by a business rule), from the whole range the checks accept:
+any Unicode text but control characters and lone surrogates, up to the longest length;
+amounts up to the largest, in every form a command reads; objectVersions and counts up
+to the largest; instants from the earliest to the latest, in zones of any offset.
+Invalid strategies draw values the argument checks must refuse with a typed
+:class:`~paycore.domain.errors.PaycoreError` before anything is read or written, with
+the hostile cases among them: digits of other scripts, padding, signs and exponents on
+amounts, integers past every store and past Python's int-to-str limit, control
+characters, instants past the end of the calendar.
 
 :func:`invalid_command_arguments` draws, for every public command of
 :class:`~paycore.domain.core.PaymentsCore`, keyword arguments in which at least one
@@ -18,10 +24,12 @@ argument is invalid::
 
 from __future__ import annotations
 
+import functools
 import inspect
 import string
-from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+import sys
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -31,24 +39,31 @@ import attrs
 from eventsourcing.persistence import Tracking
 from hypothesis import strategies as st
 
-from paycore.domain.aggregate import ObjectVersion
+from paycore.domain.aggregate import MAX_OBJECT_VERSION, ObjectVersion
 from paycore.domain.arguments import (
     ACCOUNT_TITLE_LENGTH,
     B2B_ID_LENGTH,
     COMPANY_ID_LENGTH,
     COMPANY_NAME_LENGTH,
+    CONSUMER_NAME_LENGTH,
+    CONTEXT_TEXT_LENGTH,
+    EARLIEST_INSTANT,
     ID_LENGTH,
     IDEMPOTENCY_KEY_LENGTH,
+    LATEST_INSTANT,
     MASKED_NUMBER_LENGTH,
     OTP_PURPOSE_LENGTH,
-    PAYMENT_REMARKS_LENGTH,
+    PLATFORM_FORBIDDEN,
     PO_SUBJECT_LENGTH,
     REASON_LENGTH,
+    STORED_INT_MAX,
     UTR_LENGTH,
+    text_fault,
 )
 from paycore.domain.b2b import DOCUMENT_NUMBER_LENGTH, REMARKS_LENGTH
 from paycore.domain.card_account import (
     MAX_CARDS_PER_CONTROLS,
+    MAX_COUNT_LIMIT,
     AccountType,
     CardForm,
     CardKind,
@@ -57,7 +72,7 @@ from paycore.domain.card_account import (
 )
 from paycore.domain.core import PaymentsCore
 from paycore.domain.invoice import INVOICE_ID_LENGTH, BuyerResponse, NoteType
-from paycore.domain.money import Money
+from paycore.domain.money import MAX_AMOUNT, Money
 from paycore.domain.otp import OTP_DIGITS, PIN_DIGITS
 from paycore.domain.payment import PaymentType
 from paycore.domain.purchase_order import PO_ID_LENGTH, SupplierResponse
@@ -66,51 +81,99 @@ from paycore.domain.runner import CommandContext, CommandRunner
 Arguments = dict[str, Any]
 
 ALPHANUMERIC = string.ascii_letters + string.digits
-#: The largest amount the valid strategies draw: big, yet far from paycore's upper bound.
-MAX_AMOUNT = Money("10000000.00")
 
 # Valid values.
 
 
+def _up_to(low: int, high: int) -> st.SearchStrategy[int]:
+    """Whole numbers from ``low`` to ``high``, the two bounds themselves often."""
+    return st.integers(low, high) | st.sampled_from([low, high])
+
+
 def money(
-    min_value: Money | str = "0.01", max_value: Money | str = MAX_AMOUNT
+    min_value: Money | Decimal | str = "0.01", max_value: Money | Decimal | str = MAX_AMOUNT
 ) -> st.SearchStrategy[Money]:
     """Amounts in whole paise between ``min_value`` and ``max_value`` (inclusive)."""
     low, high = Money.of(min_value).amount, Money.of(max_value).amount
-    paise = st.integers(int(low * 100), int(high * 100))
-    return paise.map(lambda p: Money(Decimal(p) / 100))
+    return _up_to(int(low * 100), int(high * 100)).map(lambda p: Money(Decimal(p) / 100))
+
+
+Amount = Money | Decimal | int | str
 
 
 def amounts(
-    min_value: Money | str = "0.01", max_value: Money | str = MAX_AMOUNT
-) -> st.SearchStrategy[Money | str]:
-    """Amounts as a command takes them: a ``Money`` or a string with at most two places."""
-    return money(min_value, max_value).flatmap(
-        lambda m: st.sampled_from([m, str(m.amount), str(m.amount.normalize())])
-    )
+    min_value: Money | str = "0.01", max_value: Money | Decimal | str = MAX_AMOUNT
+) -> st.SearchStrategy[Amount]:
+    """Amounts in every form a command reads: a ``Money``, a ``Decimal`` (with an exponent
+    too), an ``int`` when whole, and plain strings (with trailing zeros, or without)."""
+
+    def forms(money: Money) -> st.SearchStrategy[Amount]:
+        amount = money.amount
+        plain = f"{amount.normalize():f}"
+        whole = [int(amount)] if amount == amount.to_integral_value() else []
+        return st.sampled_from([money, amount, amount.normalize(), str(amount), plain, *whole])
+
+    return money(min_value, max_value).flatmap(forms)
 
 
 def texts(max_length: int, *, forbidden: str = "") -> st.SearchStrategy[str]:
-    """Non-blank text without control characters, at most ``max_length`` characters."""
-    characters = st.characters(
-        codec="utf-8", categories=["L", "N", "P", "S", "Zs"], exclude_characters=forbidden
-    )
-    return st.text(characters, min_size=1, max_size=max_length).filter(str.strip)
+    """Any text the checks take, 1 to ``max_length`` characters (the longest too), not
+    blank, of every character the checks let through (:func:`_refused`): today all of
+    Unicode but control characters, lone surrogates and ``forbidden``."""
+    characters = st.characters(exclude_characters=_refused(forbidden))
+    any_length = st.text(characters, min_size=1, max_size=max_length)
+    longest = st.text(characters, min_size=max_length, max_size=max_length)
+    return (any_length | longest).filter(str.strip)
+
+
+@functools.cache
+def _refused(forbidden: str) -> str:
+    """Every character the text checks refuse, found by asking them
+    (:func:`~paycore.domain.arguments.text_fault`) of all of Unicode, halving the ranges
+    they refuse; so a check that lets a character through has it drawn at once."""
+
+    def refused_in(low: int, high: int) -> Iterator[str]:
+        text = "a" + "".join(map(chr, range(low, high)))
+        if text_fault(text, len(text), allow_empty=False, forbidden=forbidden) is None:
+            return
+        if high - low == 1:
+            yield chr(low)
+            return
+        middle = (low + high) // 2
+        yield from refused_in(low, middle)
+        yield from refused_in(middle, high)
+
+    return "".join(refused_in(0, sys.maxunicode + 1))
+
+
+def ids() -> st.SearchStrategy[str]:
+    """Card ids, references, transaction ids, remote ids and note ids."""
+    return texts(ID_LENGTH, forbidden=PLATFORM_FORBIDDEN)
 
 
 def remarks() -> st.SearchStrategy[str]:
     """B2B remarks: 1-100 characters, no backslash or double quote."""
-    return texts(REMARKS_LENGTH, forbidden='\\"')
+    return texts(REMARKS_LENGTH, forbidden=PLATFORM_FORBIDDEN)
 
 
 def document_numbers() -> st.SearchStrategy[str]:
     """Supplier invoice or buyer PO numbers: 1-50 characters, no backslash or double quote."""
-    return texts(DOCUMENT_NUMBER_LENGTH, forbidden='\\"')
+    return texts(DOCUMENT_NUMBER_LENGTH, forbidden=PLATFORM_FORBIDDEN)
 
 
 def b2b_ids() -> st.SearchStrategy[str]:
     """Buyer or supplier B2B ids."""
-    return texts(B2B_ID_LENGTH, forbidden='\\"')
+    return texts(B2B_ID_LENGTH, forbidden=PLATFORM_FORBIDDEN)
+
+
+def subjects() -> st.SearchStrategy[str]:
+    """What a purchase order is for: B2B text of up to 200 characters."""
+    return texts(PO_SUBJECT_LENGTH, forbidden=PLATFORM_FORBIDDEN)
+
+
+def object_versions() -> st.SearchStrategy[int]:
+    """An objectVersion an object is received at: 1 to the largest."""
+    return _up_to(1, MAX_OBJECT_VERSION)
 
 
 def invoice_object_ids() -> st.SearchStrategy[str]:
@@ -167,10 +230,12 @@ def note_types() -> st.SearchStrategy[NoteType]:
     return st.sampled_from(NoteType)
 
 
-def usage_controls(max_amount: Money | str = "5000.00") -> st.SearchStrategy[UsageControls]:
+def usage_controls(
+    max_amount: Money | Decimal | str = "5000.00", max_count: int = 5
+) -> st.SearchStrategy[UsageControls]:
     """Channel switches and limits; each limit is absent or a non-negative amount or count."""
     limit = st.none() | money("0.00", max_amount)
-    count = st.none() | st.integers(0, 5)
+    count = st.none() | _up_to(0, max_count)
     return st.builds(
         UsageControls,
         disabled_channels=st.lists(channels(), max_size=2, unique=True).map(tuple),
@@ -182,27 +247,68 @@ def usage_controls(max_amount: Money | str = "5000.00") -> st.SearchStrategy[Usa
     )
 
 
+#: Any offset a ``timezone`` takes: less than a day either way.
+_OFFSET = timedelta(hours=24) - timedelta(microseconds=1)
+
+
 def aware_datetimes() -> st.SearchStrategy[datetime]:
-    """Timezone-aware instants in 2026, to the minute."""
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    return st.integers(0, 365 * 24 * 60).map(lambda m: start + timedelta(minutes=m))
+    """Any instant a command takes (EARLIEST_INSTANT to LATEST_INSTANT, to the
+    microsecond), in a zone of any offset."""
+    instants = st.datetimes(
+        min_value=EARLIEST_INSTANT.replace(tzinfo=None),
+        max_value=LATEST_INSTANT.replace(tzinfo=None),
+    ).map(lambda moment: moment.replace(tzinfo=UTC)) | st.sampled_from(
+        [EARLIEST_INSTANT, LATEST_INSTANT]
+    )
+    zones = (st.timedeltas(-_OFFSET, _OFFSET) | st.sampled_from([-_OFFSET, _OFFSET])).map(timezone)
+    return st.builds(datetime.astimezone, instants, zones)
 
 
 def contexts() -> st.SearchStrategy[CommandContext]:
     return st.builds(
         CommandContext,
-        actor=texts(40),
+        actor=texts(CONTEXT_TEXT_LENGTH),
         source=st.sampled_from(["api", "webhook", "sync", "system"]),
+        correlation_id=st.none() | texts(CONTEXT_TEXT_LENGTH),
+        causation_id=st.none() | texts(CONTEXT_TEXT_LENGTH),
     )
+
+
+def positions() -> st.SearchStrategy[Tracking]:
+    """A log consumer's position: a name and a notification id up to the largest stored."""
+    return st.builds(Tracking, texts(CONSUMER_NAME_LENGTH), _up_to(1, STORED_INT_MAX))
 
 
 # Invalid values.
 
+#: Integers past every store, and past Python's int-to-str limit (4,300 digits).
+_HUGE_INTEGERS = st.integers(STORED_INT_MAX + 1, 2**80) | st.sampled_from(
+    [2**63, 10**30, 10**4300, 10**5000]
+)
 _NOT_TEXT = st.none() | st.integers() | st.binary(max_size=5) | st.lists(st.text(), max_size=2)
+#: Decimal digits of scripts other than ASCII: full-width, Arabic-Indic, Devanagari, ...
+_OTHER_DIGITS = st.characters(categories=["Nd"]).filter(lambda c: c not in string.digits)
+_CONTROL = st.characters(categories=["Cc"])
+
+
+def _written_oddly(text: str) -> st.SearchStrategy[str]:
+    """A plain amount ``text`` padded, signed, with an exponent, separators, or digits of
+    another script: the same number to ``Decimal``, never an amount to paycore."""
+    return st.one_of(
+        st.sampled_from([f" {text}", f"{text} ", f"{text}\n", f"+{text}", f"{text}e0"]),
+        st.sampled_from([f"{text[:1]}_{text[1:]}", f"{text[:1]},{text[1:]}", f"{text}."]),
+        st.lists(_OTHER_DIGITS, min_size=len(text), max_size=len(text)).map(
+            lambda digits: "".join(
+                d if c.isdigit() else c for c, d in zip(text, digits, strict=True)
+            )
+        ),
+    ).filter(lambda odd: odd != text)
 
 
 def invalid_amounts() -> st.SearchStrategy[object]:
-    """What is never an amount: floats, three places, negatives, other currencies, junk."""
+    """What is never an amount: floats, three places, negatives (-0 too), amounts past the
+    largest, numbers written oddly (see _written_oddly), other currencies, junk."""
+    past_largest = money(MAX_AMOUNT).map(lambda m: m.amount + Decimal("0.01"))
     return st.one_of(
         st.floats(allow_nan=True, allow_infinity=True),
         st.tuples(st.integers(0, 10**6), st.integers(0, 99), st.integers(1, 9)).map(
@@ -210,6 +316,10 @@ def invalid_amounts() -> st.SearchStrategy[object]:
         ),
         st.integers(1, 10**9).map(lambda n: f"-{Decimal(n) / 100}"),
         st.integers(-(10**9), -1),
+        st.sampled_from(["-0", "-0.00", Decimal("-0"), Decimal("-0.00"), Decimal("sNaN")]),
+        past_largest | past_largest.map(str) | _HUGE_INTEGERS,
+        st.text("123456789", min_size=14, max_size=40).map(lambda d: f"{d}.123"),
+        money("0.01", "99999.99").map(lambda m: str(m.amount)).flatmap(_written_oddly),
         money().map(lambda m: f"{m.amount} USD"),
         money().map(lambda m: f"USD {m.amount}"),
         st.sampled_from(["", " ", "abc", "NaN", "Infinity", "-Infinity", "1e20", "1,000.00"]),
@@ -225,12 +335,27 @@ def invalid_positive_amounts() -> st.SearchStrategy[object]:
 
 
 def invalid_texts(max_length: int, *, allow_empty: bool = False) -> st.SearchStrategy[object]:
-    """Over-long text, text with control characters, non-text, blanks."""
+    """Over-long text, text with a control character (NUL, DEL, C1 too), non-text, blanks
+    (and, unless ``allow_empty``, the empty string)."""
     over_long = st.text(ALPHANUMERIC, min_size=max_length + 1, max_size=max_length + 20)
-    control = st.tuples(texts(10), st.characters(max_codepoint=31), texts(10)).map("".join)
-    blank = st.sampled_from(["", " ", "\t"])
-    choices = [over_long, control, _NOT_TEXT]
-    return st.one_of(*choices) if allow_empty else st.one_of(*choices, blank)
+    control = st.tuples(texts(10), _CONTROL, texts(10)).map("".join)
+    blank = st.sampled_from([" ", "\u3000", "\u00a0 ", " \u2028"])
+    choices = [over_long, control, blank, _NOT_TEXT]
+    return st.one_of(*choices) if allow_empty else st.one_of(*choices, st.just(""))
+
+
+def _with_forbidden(text: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """``text`` with the platform's forbidden backslash or double quote in it."""
+    return st.tuples(text, st.sampled_from(PLATFORM_FORBIDDEN), text).map("".join)
+
+
+def invalid_b2b_texts(max_length: int, *, allow_empty: bool = False) -> st.SearchStrategy[object]:
+    """What :func:`invalid_texts` draws, and text with a backslash or double quote."""
+    return invalid_texts(max_length, allow_empty=allow_empty) | _with_forbidden(texts(20))
+
+
+def invalid_ids() -> st.SearchStrategy[object]:
+    return invalid_b2b_texts(ID_LENGTH)
 
 
 def unencodable_texts() -> st.SearchStrategy[str]:
@@ -238,31 +363,28 @@ def unencodable_texts() -> st.SearchStrategy[str]:
     return st.tuples(texts(10), st.characters(categories=["Cs"]), texts(10)).map("".join)
 
 
-def invalid_optional_texts(max_length: int) -> st.SearchStrategy[object]:
-    """Like :func:`invalid_texts`, for an argument that may be left out (``None``)."""
-    return invalid_texts(max_length).filter(lambda v: v is not None)
+def _given(value: object) -> bool:
+    """Not None: for an argument that may be left out, None is valid."""
+    return value is not None
+
+
+def invalid_optional_ids() -> st.SearchStrategy[object]:
+    """Like :func:`invalid_ids`, for an id that may be left out (``None``)."""
+    return invalid_ids().filter(_given)
 
 
 def invalid_remarks() -> st.SearchStrategy[object]:
-    """B2B remarks that are too long, empty, contain a quote or backslash, or are not text."""
-    quoted = st.tuples(texts(20), st.sampled_from(['"', "\\"]), texts(20)).map("".join)
-    return st.one_of(
-        quoted,
-        st.just(""),
-        st.text(ALPHANUMERIC, min_size=REMARKS_LENGTH + 1, max_size=REMARKS_LENGTH + 30),
-        _NOT_TEXT,
-    )
+    """B2B remarks that are too long, empty, blank, hold a control character, a quote or
+    backslash, or are not text."""
+    return invalid_b2b_texts(REMARKS_LENGTH)
 
 
 def invalid_document_numbers() -> st.SearchStrategy[object]:
-    quoted = st.tuples(texts(20), st.sampled_from(['"', "\\"])).map("".join)
-    too_long = st.text(ALPHANUMERIC, min_size=DOCUMENT_NUMBER_LENGTH + 1, max_size=60)
-    return quoted | st.just("") | too_long | _NOT_TEXT
+    return invalid_b2b_texts(DOCUMENT_NUMBER_LENGTH)
 
 
 def invalid_b2b_ids() -> st.SearchStrategy[object]:
-    quoted = st.tuples(texts(20), st.sampled_from(['"', "\\"])).map("".join)
-    return quoted | invalid_texts(B2B_ID_LENGTH)
+    return invalid_b2b_texts(B2B_ID_LENGTH)
 
 
 def invalid_invoice_object_ids() -> st.SearchStrategy[object]:
@@ -327,16 +449,36 @@ def invalid_card_id_lists() -> st.SearchStrategy[object]:
             unique=True,
         ),
         card_id,
-        st.lists(invalid_texts(ID_LENGTH), min_size=1, max_size=2),
+        st.lists(invalid_ids(), min_size=1, max_size=2),
         st.none(),
     )
 
 
 def invalid_usage_controls() -> st.SearchStrategy[object]:
-    """Not a ``UsageControls``: a dict of its fields, None, text."""
-    return st.one_of(
-        usage_controls().map(lambda c: attrs.asdict(c, recurse=False)), st.none(), st.text()
+    """Not a ``UsageControls`` (a dict of its fields, None, text), or one forced past its
+    own checks: a count past the largest, a negative amount, a channel that is none."""
+    forced = st.one_of(
+        st.tuples(
+            st.sampled_from(["daily_count", "monthly_count"]),
+            invalid_counts(0, MAX_COUNT_LIMIT).filter(_given),
+        ),
+        st.tuples(
+            st.sampled_from(["per_transaction", "daily_amount"]), invalid_amounts().filter(_given)
+        ),
+        st.tuples(st.just("disabled_channels"), st.just(("TELEPATHY",))),
     )
+    return st.one_of(
+        usage_controls().map(lambda c: attrs.asdict(c, recurse=False)),
+        st.none(),
+        st.text(),
+        forced.map(lambda change: _forced_usage_controls(*change)),
+    )
+
+
+def _forced_usage_controls(field: str, value: object) -> UsageControls:
+    controls = UsageControls()
+    object.__setattr__(controls, field, value)
+    return controls
 
 
 def invalid_otps() -> st.SearchStrategy[object]:
@@ -361,8 +503,11 @@ def invalid_pins() -> st.SearchStrategy[object]:
 
 
 def invalid_object_versions() -> st.SearchStrategy[object]:
-    """Malformed objectVersions: negative or non-integer parts, wrong shapes."""
-    part = st.integers(-5, -1) | st.text(string.digits, min_size=1, max_size=2) | st.booleans()
+    """Malformed objectVersions: negative, too large or non-integer parts, wrong shapes."""
+    too_large = st.integers(MAX_OBJECT_VERSION + 1, STORED_INT_MAX) | _HUGE_INTEGERS
+    part = (
+        st.integers(-5, -1) | too_large | st.text(string.digits, min_size=1, max_size=2)
+    ) | st.booleans()
     return st.one_of(
         st.tuples(part, st.integers(1, 5)),
         st.tuples(st.integers(1, 5), part),
@@ -381,15 +526,49 @@ def _forced_object_version(current: object, new: object) -> ObjectVersion:
     return version
 
 
-def invalid_counts(minimum: int) -> st.SearchStrategy[object]:
-    """Not a whole number from ``minimum``."""
-    return st.integers(max_value=minimum - 1) | st.booleans() | st.text(max_size=3) | st.none()
+def invalid_counts(minimum: int, maximum: int) -> st.SearchStrategy[object]:
+    """Not a whole number from ``minimum`` to ``maximum``."""
+    above = st.integers(maximum + 1, maximum + 2**65) | _HUGE_INTEGERS
+    below = st.integers(max_value=minimum - 1)
+    return below | above | st.booleans() | st.text(max_size=3) | st.none()
+
+
+def invalid_versions() -> st.SearchStrategy[object]:
+    """Not an aggregate version (a whole number from 1 to the largest stored): True, 0,
+    negatives, integers past every store, text, floats."""
+    return invalid_counts(1, STORED_INT_MAX).filter(_given) | st.floats()
+
+
+class _NoOffset(tzinfo):
+    """A zone that knows no offset: a datetime in it is naive, though it has a tzinfo."""
+
+    def utcoffset(self, moment: datetime | None) -> timedelta | None:
+        return None
+
+    def dst(self, moment: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, moment: datetime | None) -> str | None:
+        return None
 
 
 def invalid_datetimes() -> st.SearchStrategy[object]:
-    """Naive datetimes, text and numbers where an aware datetime is needed."""
+    """Naive datetimes (a tzinfo without an offset too), instants so near the end of the
+    calendar that some zone has no date for them, text and numbers."""
     naive = aware_datetimes().map(lambda d: d.replace(tzinfo=None))
-    return naive | naive.map(datetime.isoformat) | st.integers() | st.none()
+    edge = timedelta(days=1) - timedelta(microseconds=1)
+    past_the_end = st.datetimes(
+        min_value=datetime.max - edge, timezones=st.just(UTC)
+    ) | st.datetimes(max_value=datetime.min + edge, timezones=st.just(UTC))
+    return st.one_of(
+        naive,
+        naive.map(lambda d: d.replace(tzinfo=_NoOffset())),
+        past_the_end,
+        st.sampled_from([datetime.max.replace(tzinfo=timezone(timedelta(hours=14)))]),
+        naive.map(datetime.isoformat),
+        st.integers(),
+        st.none(),
+    )
 
 
 def invalid_contexts() -> st.SearchStrategy[object]:
@@ -403,7 +582,7 @@ def contexts_with_invalid_fields() -> st.SearchStrategy[CommandContext]:
     ``CommandContext(...)`` refuses such fields itself; these are forced past it (as a
     caller mutating a context would), to prove the command checks them again.
     """
-    bad = st.one_of(_NOT_TEXT.filter(lambda v: v is not None), st.sampled_from(["", " "]))
+    bad = st.one_of(_NOT_TEXT.filter(_given), st.sampled_from(["", " "]))
     fields = st.sampled_from(["actor", "correlation_id", "causation_id"])
     return st.builds(_forced_context, fields, bad)
 
@@ -418,14 +597,14 @@ def invalid_positions() -> st.SearchStrategy[object]:
     """Not a consumer position: no ``Tracking``, or one with a non-text name or a bad id."""
     return st.one_of(
         st.builds(Tracking, _NOT_TEXT | st.just(""), st.integers(1, 10)),
-        st.builds(Tracking, texts(40), st.integers(max_value=0) | st.text(max_size=3)),
+        st.builds(Tracking, texts(40), invalid_counts(1, STORED_INT_MAX)),
         st.tuples(texts(40), st.integers(1, 10)),
         st.none(),
     )
 
 
 def invalid_idempotency_keys() -> st.SearchStrategy[object]:
-    return invalid_texts(IDEMPOTENCY_KEY_LENGTH).filter(lambda v: v is not None)
+    return invalid_texts(IDEMPOTENCY_KEY_LENGTH).filter(_given)
 
 
 # Commands with at least one invalid argument.
@@ -481,7 +660,7 @@ def _on(name: str, target: object) -> tuple[Strategies, Strategies]:
 def _on_card(targets: Targets) -> tuple[Strategies, Strategies]:
     return (
         {"account_id": st.just(targets.account_id), "card_id": st.just(targets.card_id)},
-        {"account_id": invalid_uuids(), "card_id": invalid_texts(ID_LENGTH)},
+        {"account_id": invalid_uuids(), "card_id": invalid_ids()},
     )
 
 
@@ -499,7 +678,7 @@ def argument_strategies(targets: Targets) -> dict[str, tuple[Strategies, Strateg
         {"object_version": st.none()},
         {"object_version": invalid_object_versions()},
     )
-    reason = {"reason": st.just("")}
+    reason = {"reason": st.just("") | texts(REASON_LENGTH)}
     bad_reason = {"reason": invalid_texts(REASON_LENGTH, allow_empty=True)}
     b2b = {"buyer_b2b_id": b2b_ids(), "supplier_b2b_id": b2b_ids()}
     bad_b2b = {"buyer_b2b_id": invalid_b2b_ids(), "supplier_b2b_id": invalid_b2b_ids()}
@@ -539,11 +718,11 @@ def argument_strategies(targets: Targets) -> dict[str, tuple[Strategies, Strateg
             {**bad_card, "kyc_completed": invalid_flags(), "terms_accepted": invalid_flags()},
         ),
         "load_card": (
-            {**card, "amount": amounts("1.00", "10.00"), "reference": st.none()},
+            {**card, "amount": amounts("1.00", "10.00"), "reference": st.none() | ids()},
             {
                 **bad_card,
                 "amount": invalid_positive_amounts(),
-                "reference": invalid_optional_texts(ID_LENGTH),
+                "reference": invalid_optional_ids(),
             },
         ),
         "record_card_spend": (
@@ -551,19 +730,23 @@ def argument_strategies(targets: Targets) -> dict[str, tuple[Strategies, Strateg
                 **card,
                 "amount": amounts("0.01", "10.00"),
                 "channel": channels(),
-                "transaction_id": texts(ID_LENGTH),
+                "transaction_id": ids(),
                 "occurred_at": aware_datetimes(),
             },
             {
                 **bad_card,
                 "amount": invalid_positive_amounts(),
                 "channel": invalid_choices(Channel),
-                "transaction_id": invalid_texts(ID_LENGTH),
+                "transaction_id": invalid_ids(),
                 "occurred_at": invalid_datetimes(),
             },
         ),
         "set_usage_controls": (
-            {**account, "card_ids": st.just([targets.card_id]), "controls": usage_controls()},
+            {
+                **account,
+                "card_ids": st.just([targets.card_id]),
+                "controls": usage_controls(MAX_AMOUNT, MAX_COUNT_LIMIT),
+            },
             {
                 **bad_account,
                 "card_ids": invalid_card_id_lists(),
@@ -581,14 +764,14 @@ def argument_strategies(targets: Targets) -> dict[str, tuple[Strategies, Strateg
         "block_card": ({**card, **reason}, {**bad_card, **bad_reason}),
         "replace_card": (card, bad_card),
         "record_remote_card_account": (
-            {**account, "remote_id": texts(ID_LENGTH)},
-            {**bad_account, "remote_id": invalid_texts(ID_LENGTH)},
+            {**account, "remote_id": ids()},
+            {**bad_account, "remote_id": invalid_ids()},
         ),
         "record_remote_card": (
-            {**card, "remote_id": texts(ID_LENGTH), "masked_number": masked_card_numbers()},
+            {**card, "remote_id": ids(), "masked_number": masked_card_numbers()},
             {
                 **bad_card,
-                "remote_id": invalid_texts(ID_LENGTH),
+                "remote_id": invalid_ids(),
                 "masked_number": invalid_masked_card_numbers(),
             },
         ),
@@ -598,7 +781,7 @@ def argument_strategies(targets: Targets) -> dict[str, tuple[Strategies, Strateg
                 "supplier_invoice_number": document_numbers(),
                 "total": amounts(),
                 "allows_partial": st.booleans(),
-                "object_version": st.integers(1, 5),
+                "object_version": object_versions(),
                 **b2b,
             },
             {
@@ -606,7 +789,7 @@ def argument_strategies(targets: Targets) -> dict[str, tuple[Strategies, Strateg
                 "supplier_invoice_number": invalid_document_numbers(),
                 "total": invalid_positive_amounts(),
                 "allows_partial": invalid_flags(),
-                "object_version": invalid_counts(1),
+                "object_version": invalid_counts(1, MAX_OBJECT_VERSION),
                 **bad_b2b,
             },
         ),
@@ -642,33 +825,33 @@ def argument_strategies(targets: Targets) -> dict[str, tuple[Strategies, Strateg
         "receive_cd_note": (
             {
                 **invoice,
-                "note_id": texts(ID_LENGTH),
+                "note_id": ids(),
                 "note_type": note_types(),
                 "amount": amounts("0.01", "1.00"),
             },
             {
                 **bad_invoice,
-                "note_id": invalid_texts(ID_LENGTH),
+                "note_id": invalid_ids(),
                 "note_type": invalid_choices(NoteType),
                 "amount": invalid_positive_amounts(),
             },
         ),
         "confirm_cd_note": (
-            {**invoice, "note_id": texts(ID_LENGTH)},
-            {**bad_invoice, "note_id": invalid_texts(ID_LENGTH)},
+            {**invoice, "note_id": ids()},
+            {**bad_invoice, "note_id": invalid_ids()},
         ),
         "initiate_payment": (
             {
                 "invoice_ids": st.just([targets.invoice_id]),
                 "payment_type": payment_types(),
                 "amount": st.none() | amounts("1.00", "2.00"),
-                "remarks": st.just(""),
+                "remarks": st.just("") | remarks(),
             },
             {
                 "invoice_ids": invalid_uuid_lists(),
                 "payment_type": invalid_choices(PaymentType),
-                "amount": invalid_positive_amounts().filter(lambda v: v is not None),
-                "remarks": invalid_texts(PAYMENT_REMARKS_LENGTH, allow_empty=True),
+                "amount": invalid_positive_amounts().filter(_given),
+                "remarks": invalid_b2b_texts(REMARKS_LENGTH, allow_empty=True),
             },
         ),
         "request_payment_otp": (payment, bad_payment),
@@ -686,25 +869,25 @@ def argument_strategies(targets: Targets) -> dict[str, tuple[Strategies, Strateg
             {
                 "object_id": purchase_order_object_ids(),
                 "buyer_po_number": document_numbers(),
-                "subject": texts(PO_SUBJECT_LENGTH),
+                "subject": subjects(),
                 "total": amounts(),
                 **b2b,
             },
             {
                 "object_id": invalid_purchase_order_object_ids(),
                 "buyer_po_number": invalid_document_numbers(),
-                "subject": invalid_texts(PO_SUBJECT_LENGTH),
+                "subject": invalid_b2b_texts(PO_SUBJECT_LENGTH),
                 "total": invalid_positive_amounts(),
                 **bad_b2b,
             },
         ),
         "send_purchase_order": ({**po, **versioned}, {**bad_po, **bad_versioned}),
         "edit_purchase_order": (
-            {**po, **versioned, "subject": texts(PO_SUBJECT_LENGTH), "total": amounts()},
+            {**po, **versioned, "subject": subjects(), "total": amounts()},
             {
                 **bad_po,
                 **bad_versioned,
-                "subject": invalid_texts(PO_SUBJECT_LENGTH),
+                "subject": invalid_b2b_texts(PO_SUBJECT_LENGTH),
                 "total": invalid_positive_amounts(),
             },
         ),
@@ -727,7 +910,7 @@ def argument_strategies(targets: Targets) -> dict[str, tuple[Strategies, Strateg
             {**bad_po, **bad_versioned, "remarks": invalid_remarks()},
         ),
         "record_position": (
-            {"position": st.builds(Tracking, texts(40), st.integers(1, 10**6))},
+            {"position": positions()},
             {"position": invalid_positions()},
         ),
     }

@@ -11,13 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paycore.domain.core import CommandContext, PaymentsCore
-from paycore.domain.errors import PaycoreError
+from paycore.domain.errors import InvalidArgument, PaycoreError, shown
 from paycore.domain.testing.strategies import (
     Arguments,
     Targets,
     argument_strategies,
     contexts_with_invalid_fields,
     invalid_command_arguments,
+    invalid_versions,
     public_commands,
     unencodable_texts,
 )
@@ -148,3 +149,29 @@ def test_a_context_with_an_unknown_source_is_refused_with_a_paycore_error() -> N
     """CommandContext(source=...) outside api/webhook/sync/system is a typed refusal."""
     with pytest.raises(PaycoreError):
         CommandContext(source="email")
+
+
+QUERIES = {
+    "get_card_account": "account_id",
+    "get_invoice": "invoice_id",
+    "get_payment": "payment_id",
+    "get_purchase_order": "po_id",
+}
+
+
+@pytest.mark.parametrize("query", sorted(QUERIES))
+def test_a_query_at_a_version_that_is_none_is_refused_naming_it(
+    store: tuple[PaymentsCore, Targets], query: str
+) -> None:
+    """True, 0, 10**30, 2**63, "1", 1.0 as a version: INVALID_ARGUMENT naming the version
+    and showing it, never a raw OverflowError or the aggregate at version 1."""
+    core, targets = store
+    aggregate_id = getattr(targets, QUERIES[query])
+
+    @given(invalid_versions())
+    def refused(version: object) -> None:
+        with pytest.raises(InvalidArgument) as refusal:
+            getattr(core, query)(aggregate_id, version=version)
+        assert refusal.value.details == {"argument": "version", "value": shown(version)}
+
+    refused()
