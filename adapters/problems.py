@@ -92,6 +92,9 @@ PROBLEM_TYPES: Mapping[str, ProblemType] = {
         OBJECT_VERSION_STALE="The objectVersion is behind the one held",
         OBJECT_VERSION_GAP="The objectVersion skips a version",
         INVOICE_HAS_PAYMENTS="The invoice has payments",
+        LOAD_REFERENCE_REUSED="The load reference was used for another load",
+        SPEND_TRANSACTION_REUSED="The transaction id was recorded for another transaction",
+        OBJECT_VERSION_LIMIT="The objectVersion would pass the largest one allowed",
         REMOTE_DUPLICATE="The platform has seen that reference before",
     ),
     **_rows(
@@ -135,6 +138,7 @@ PROBLEM_TYPES: Mapping[str, ProblemType] = {
     ),
     **_rows(
         503,
+        STORE_UNAVAILABLE="The event store is unavailable; try again",
         REMOTE_UNAVAILABLE="The platform is unavailable; try again",
     ),
     **_rows(

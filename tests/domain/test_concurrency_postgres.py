@@ -52,7 +52,7 @@ def until_done(command: Callable[[], object]) -> None:
 def test_concurrent_partial_payments_never_overpay_an_invoice(
     postgres_schema: PostgresSchema,
 ) -> None:
-    setup = PaymentsCore(postgres_schema.url, otp_key=b"shared")
+    setup = PaymentsCore(postgres_schema.url, otp_key=b"s" * 32)
     invoice_ids = []
     for n in range(3):
         invoice_id = setup.receive_invoice(
@@ -72,7 +72,7 @@ def test_concurrent_partial_payments_never_overpay_an_invoice(
     ]
 
     def worker(share: list[tuple[UUID, Decimal]]) -> None:
-        core = PaymentsCore(postgres_schema.url, otp_key=b"shared")
+        core = PaymentsCore(postgres_schema.url, otp_key=b"s" * 32)
         try:
             for invoice_id, amount in share:
                 try:

@@ -283,7 +283,7 @@ def replayed_from_events(core: PaymentsCore, aggregate_id: UUID) -> Any:
 
 
 def test_rebuilding_from_a_snapshot_equals_rebuilding_from_events(store_url: str) -> None:
-    core = FrequentSnapshots(store_url, otp_key=b"k")
+    core = FrequentSnapshots(store_url, otp_key=b"k" * 32)
     try:
         account_id, card_id = prepaid_card(core)
         for amount in ("10.00", "20.50", "30.25", "40.00"):
@@ -325,7 +325,7 @@ def test_injected_clock_and_ids_make_the_event_stream_reproducible() -> None:
             clock=lambda: datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
             ids=lambda: UUID(int=next(counter)),
             otp_codes=lambda: "123456",
-            otp_key=b"k",
+            otp_key=b"k" * 32,
         )
         account_id, card_id = prepaid_card(core)
         core.load_card(account_id, card_id, "99.99")
@@ -353,7 +353,7 @@ def database_url_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> st
 
 
 def test_the_url_may_come_from_the_environment(database_url_variable: str) -> None:
-    core = PaymentsCore(otp_key=b"k")
+    core = PaymentsCore(otp_key=b"k" * 32)
     try:
         core.open_card_account("CO1", "Acme", "Main", "CORPORATE", context=CommandContext("bob"))
         assert core.url == database_url_variable

@@ -39,7 +39,7 @@ def business_with_secrets(url: str) -> PlatformPins:
         clock=lambda: datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
         ids=lambda: UUID(int=next(counter)),
         otp_codes=lambda: OTP,
-        otp_key=b"secret-key",
+        otp_key=b"secret-otp-key-of-32-bytes-long!",
         pin_gateway=pins,
     )
     try:

@@ -299,7 +299,7 @@ def event_classes() -> Iterator[type[PaycoreAggregate.Event]]:
 
 @pytest.fixture(scope="module")
 def memory_core() -> Iterator[PaymentsCore]:
-    core = PaymentsCore("memory://", otp_key=b"test-otp-key")
+    core = PaymentsCore("memory://", otp_key=b"test-otp-key-of-32-bytes-long!!!")
     yield core
     core.close()
 

@@ -124,7 +124,7 @@ def schema() -> Iterator[PostgresSchema]:
 
 
 def core_on(schema: PostgresSchema) -> PaymentsCore:
-    return PaymentsCore(schema.url, env={"PERSISTENCE_MODULE": FACTORY}, otp_key=b"shared")
+    return PaymentsCore(schema.url, env={"PERSISTENCE_MODULE": FACTORY}, otp_key=b"s" * 32)
 
 
 def open_card(core: PaymentsCore, company: str) -> tuple[UUID, str]:
@@ -248,7 +248,7 @@ def test_an_earlier_position_committed_after_a_later_one_is_neither_skipped_nor_
 
 def load_cards(url: str, company: str, loads: int) -> None:
     """One service instance in a process of its own: card loads on a card of its own."""
-    core = PaymentsCore(url, env={"PERSISTENCE_MODULE": FACTORY}, otp_key=b"shared")
+    core = PaymentsCore(url, env={"PERSISTENCE_MODULE": FACTORY}, otp_key=b"s" * 32)
     try:
         card = open_card(core, company)
         for _ in range(loads):

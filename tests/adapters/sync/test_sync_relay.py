@@ -14,6 +14,8 @@ import pytest
 
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.enkash import endpoints as ep
+from paycore.adapters.enkash import models as m
+from paycore.adapters.enkash.errors import RequestValidationError
 from paycore.adapters.enkash.retry import Backoff
 from paycore.adapters.sandbox import Fault, Sandbox
 from paycore.adapters.sync import (
@@ -104,9 +106,16 @@ def test_events_from_the_platform_are_never_sent_back(
 def test_a_payment_the_platform_refuses_is_recorded_as_failed(
     core: PaymentsCore, sandbox: Sandbox, sync_client: EnkashClient
 ) -> None:
+    # The domain now refuses every value the platform's patterns refuse, so the refusal
+    # comes from the request check of a client that stands in for a stricter platform.
+    class StricterPlatform(EnkashClient):
+        def make_payment(self, request: m.PaymentRequest) -> m.Acknowledgement:
+            msg = "paymentRemarks does not match the platform's pattern"
+            raise RequestValidationError(msg, field="paymentRemarks")
+
     invoice_id = accepted_invoice(core, random.Random(5))
-    payment_id = submitted_payment(core, invoice_id, remarks='quoted "remarks"')
-    sync = relay(core, sync_client)
+    payment_id = submitted_payment(core, invoice_id, remarks="remarks")
+    sync = relay(core, StricterPlatform(sandbox.client_config(read_timeout=0.3)))
     sync.drain()
     payment = core.get_payment(payment_id)
     assert payment.status is PaymentStatus.FAILED
