@@ -42,7 +42,7 @@ from paycore.adapters.webhooks.auth import WebhookAuth
 from paycore.adapters.webhooks.routes import ROUTES, Versioned, WebhookCommand
 from paycore.domain import CommandContext, PaymentsCore
 from paycore.domain.arguments import CONTEXT_TEXT_LENGTH, IDEMPOTENCY_KEY_LENGTH
-from paycore.domain.errors import NotFound, PaycoreError
+from paycore.domain.errors import NotFound, PaycoreError, StoreUnavailable
 from paycore.domain.idempotency import IdempotencyRecord
 from paycore.domain.invoice import Invoice
 
@@ -177,6 +177,8 @@ class WebhookInbox:
                 actor=ACTOR, source="webhook", correlation_id=message_id, causation_id=path
             )
             command.run(self.core, context, key)
+        except StoreUnavailable:
+            raise  # not a refusal: answered 503, and the sender sends it again
         except PaycoreError as error:
             if not self._recorded(key):
                 # Refused before anything was written: a value the domain will not take.
@@ -251,7 +253,8 @@ def _store_faults() -> tuple[type[Exception], ...]:
     """The errors of the event store and of the side tables' SQLite or psycopg connection
     (psycopg is the optional postgres extra: if it was never imported, it raised nothing)."""
     psycopg = sys.modules.get("psycopg")
-    return (PersistenceError, sqlite3.Error) + ((psycopg.Error,) if psycopg else ())
+    faults = (StoreUnavailable, PersistenceError, sqlite3.Error)
+    return faults + ((psycopg.Error,) if psycopg else ())
 
 
 def _malformation(error: Exception) -> tuple[str, str]:

@@ -31,6 +31,7 @@ from paycore.adapters.webhooks import (
 )
 from paycore.adapters.webhooks.inbox import MESSAGE_ID_LENGTH
 from paycore.domain import PaymentsCore
+from paycore.domain.aggregate import MAX_OBJECT_VERSION
 from paycore.domain.idempotency import IdempotencyRecord
 from tests.adapters.webhooks.builders import (
     INVOICE_CREATE,
@@ -475,3 +476,33 @@ def test_a_delivery_refused_by_a_locked_store_is_a_503_and_applies_when_sent_aga
             core.close()
     assert (locked[0], answered(*locked)["code"]) == (503, "WEBHOOK_STORE_UNAVAILABLE")
     assert (again[0], answered(*again)["outcome"]) == (200, "applied")
+
+
+@pytest.mark.parametrize(
+    ("current", "field"),
+    [
+        (MAX_OBJECT_VERSION, "object_version.new"),
+        (2**63, "object_version.current"),
+        (2**64, "object_version.current"),
+    ],
+)
+def test_an_object_version_past_the_largest_is_malformed_and_never_parked(
+    shared: tuple[PaymentsCore, WebhookInbox], current: int, field: str
+) -> None:
+    core, inbox = shared
+    before = (stored(core), len(inbox.parked()))
+    body = invoice_cancelled("INV" + "9" * 32, current)
+    status, answer = inbox.handle(INVOICE_STATUS, *signed(body))
+    document = answered(status, answer)
+    assert (status, document["code"], document["field"]) == (400, "INVALID_ARGUMENT", field)
+    assert recorded_nothing(core, inbox, before)
+
+
+def test_an_object_version_at_the_largest_waits_for_its_gap(
+    shared: tuple[PaymentsCore, WebhookInbox],
+) -> None:
+    _, inbox = shared
+    body = invoice_cancelled("INV" + "A" * 32, MAX_OBJECT_VERSION - 1)
+    status, answer = inbox.handle(INVOICE_STATUS, *signed(body))
+    assert (status, answered(status, answer)["outcome"]) == (202, "parked")
+    assert MAX_OBJECT_VERSION - 1 in [parked.current_version for parked in inbox.parked()]
