@@ -1,30 +1,65 @@
-"""paycore's commands beside the baseline's load-change-save, on each store.
+"""paycore's commands beside the library's, on the same aggregates at the same history
+lengths: a card load, a purchase-order transition (SENT -> SENT, objectVersion + 1), and
+the authorisation of a partial payment (the payment and its invoice saved together).
 
-(a) a card load, (b) a partial payment's authorisation (payment and invoice saved
-atomically), (c) a purchase-order transition; card loads on PostgreSQL with 1 and 8
-threads; (f) reading a card account with many events as of an old version.
+Each contender gets, for each history length, ``aggregates`` aggregates of its own,
+written straight through the domain to ``history`` events each (snapshots taken as
+paycore takes them, every 100), and one warm-up command on each. Then the rounds: in
+each, every contender runs the same number of commands at every history length, spread
+over its aggregates, all interleaved. A round adds ``ops / aggregates`` events to each
+aggregate.
 """
 
 from __future__ import annotations
 
-import random
-import statistics
 import threading
 import time
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from uuid import UUID
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, ClassVar, Protocol
+from uuid import UUID, uuid4
 
-from benchmarks.baseline import Counters
-from benchmarks.report import Result, throughput
+from eventsourcing.application import Application
+
+from benchmarks import baseline
+from benchmarks.baseline import Baseline, LibraryAtItsBest, SingleWriterCeiling
+from benchmarks.report import interleaved
 from benchmarks.stores import Store
-from paycore.domain.aggregate import Audit, Source, recording
+from paycore.domain import payment as payments
+from paycore.domain.aggregate import Audit, PaycoreAggregate, Source, recording
 from paycore.domain.card_account import CardAccount, CardForm, CardKind
 from paycore.domain.core import PaymentsCore
+from paycore.domain.invoice import BuyerResponse, Invoice
 from paycore.domain.money import Money
+from paycore.domain.otp import OneTimePassword, OtpChallenge, OtpKey
+from paycore.domain.payment import Payment, PaymentType
+from paycore.domain.purchase_order import PurchaseOrder
 
-AGGREGATES = 20
 OTP = "123456"
+OTP_KEY = b"paycore-benchmarks-otp-key"
+CARD = "card"
+ONE = Money("1.00")
+#: Aggregates every contender's cache holds: all that one contender's rounds touch
+#: (invoices, and the payments made for each round), so that no command here reads an
+#: aggregate from its snapshot. With the default 1,000 the payments of a round push
+#: the invoices out, and reading an invoice of 500 events from its snapshot (about
+#: 500 reservations in flight) costs every contender alike.
+CACHE_SIZE = int(baseline.CACHE_SIZE)
+#: Events saved per transaction while aggregates are written to their history length.
+FILL_BATCH = 5000
+
+
+class BenchmarkCore(PaymentsCore):
+    """paycore with a cache as large as the library's here (see ``CACHE_SIZE``)."""
+
+    cache_size = CACHE_SIZE
+
+
+def paycore_on(store: Store) -> PaymentsCore:
+    return BenchmarkCore(
+        store.url("paycore"), env=store.paycore_env(), otp_key=OTP_KEY, otp_codes=lambda: OTP
+    )
 
 
 def per_second(count: int, run: Callable[[], object]) -> float:
@@ -33,207 +68,254 @@ def per_second(count: int, run: Callable[[], object]) -> float:
     return count / (time.perf_counter() - start)
 
 
-def core_on(store: Store) -> PaymentsCore:
-    return PaymentsCore(store.url, otp_key=b"bench", otp_codes=lambda: OTP)
+def save_in_batches(app: Application[UUID], aggregates: Sequence[PaycoreAggregate]) -> None:
+    """Saves new and changed aggregates, a few thousand events per transaction."""
+    batch: list[PaycoreAggregate] = []
+    for aggregate in aggregates:
+        batch.append(aggregate)
+        if sum(len(a.pending_events) for a in batch) >= FILL_BATCH:
+            app.save(*batch)
+            batch = []
+    if batch:
+        app.save(*batch)
 
 
-def baseline_ops(store: Store, ops: int, threads: int = 1) -> float:
-    """Increments spread over the counters, each thread on counters of its own."""
-    apps = [Counters(env=store.baseline_env()) for _ in range(threads)]
-    try:
-        counters = [[app.start() for _ in range(AGGREGATES)] for app in apps]
-        return _in_threads(
-            ops, [_incrementer(app, ids) for app, ids in zip(apps, counters, strict=True)]
+def writing() -> Any:
+    """The audit scope of writes made straight through the domain."""
+    return recording(Audit("bench", Source.SYSTEM, "bench", "bench", datetime.now(UTC)))
+
+
+class Workload(Protocol):
+    """One command on one contender's aggregates: ``run(i)`` is the i-th command."""
+
+    title: ClassVar[str]
+    aggregates: int
+
+    def prepare(self, ops: int) -> None: ...
+
+    def run(self, i: int) -> None: ...
+
+
+class CardLoads:
+    title: ClassVar[str] = "card load"
+
+    def __init__(self, app: Application[UUID], history: int, aggregates: int) -> None:
+        self.app, self.aggregates = app, aggregates
+        with writing():
+            accounts = [self._account(n, history) for n in range(aggregates)]
+        save_in_batches(app, accounts)
+        self.ids = [a.id for a in accounts]
+
+    @staticmethod
+    def _account(n: int, history: int) -> CardAccount:
+        account = CardAccount.create_with_id(
+            uuid4(),
+            "Opened",
+            company_id=f"CO{n}",
+            company_name="Bench Ltd",
+            account_title="Bench",
+            account_type="CORPORATE",
+            balance_cap=Money("1000000000000.00"),
         )
+        account.issue_card(CARD, CardKind.PREPAID, CardForm.VIRTUAL, Money.ZERO)
+        while account.version < history:
+            account.load(CARD, ONE, f"LD{uuid4().hex}")
+        return account
+
+    def prepare(self, ops: int) -> None:
+        pass
+
+    def run(self, i: int) -> None:
+        account_id = self.ids[i % self.aggregates]
+        if isinstance(self.app, PaymentsCore):
+            self.app.load_card(account_id, CARD, "1.00")
+            return
+        with recording(Baseline.audit()):
+            account: CardAccount = self.app.repository.get(account_id)
+            account.load(CARD, ONE, f"LD{uuid4().hex}")
+            self.app.save(account)
+
+
+class PurchaseOrderTransitions:
+    title: ClassVar[str] = "PO transition"
+
+    def __init__(self, app: Application[UUID], history: int, aggregates: int) -> None:
+        self.app, self.aggregates = app, aggregates
+        with writing():
+            orders = [self._order(n, history) for n in range(aggregates)]
+        save_in_batches(app, orders)
+        self.ids = [o.id for o in orders]
+
+    @staticmethod
+    def _order(n: int, history: int) -> PurchaseOrder:
+        order = PurchaseOrder(
+            object_id=f"PO{uuid4().hex[:10].upper()}",
+            buyer_po_number=f"PO-{n}",
+            subject="Bench",
+            total=Money("100.00"),
+            buyer_b2b_id="B",
+            supplier_b2b_id="S",
+        )
+        order.send(None)
+        while order.version < history:
+            order.edit("Bench", Money(f"{100 + order.version}.00"), None)
+        return order
+
+    def prepare(self, ops: int) -> None:
+        pass
+
+    def run(self, i: int) -> None:
+        po_id, total = self.ids[i % self.aggregates], f"{200 + i % 100}.00"
+        if isinstance(self.app, PaymentsCore):
+            self.app.edit_purchase_order(po_id, "Bench", total)
+            return
+        with recording(Baseline.audit()):
+            order: PurchaseOrder = self.app.repository.get(po_id)
+            order.edit("Bench", Money(total), None)
+            self.app.save(order)
+
+
+class PaymentAuthorisations:
+    """Each round authorises payments made for it beforehand (initiated, OTP sent),
+    ``ops / aggregates`` on each invoice; an invoice's history is its reservations."""
+
+    title: ClassVar[str] = "partial-payment authorisation"
+
+    def __init__(self, app: Application[UUID], history: int, aggregates: int) -> None:
+        self.app, self.aggregates = app, aggregates
+        self.key = OtpKey(OTP_KEY)
+        with writing():
+            invoices = [self._invoice(history) for _ in range(aggregates)]
+        save_in_batches(app, invoices)
+        self.invoices = invoices
+        self.payments: list[UUID] = []
+
+    @staticmethod
+    def _invoice(history: int) -> Invoice:
+        invoice = Invoice(
+            object_id=f"INV{uuid4().hex}",
+            supplier_invoice_number="B-1",
+            total=Money("1000000000.00"),
+            allows_partial=True,
+            buyer_b2b_id="B",
+            supplier_b2b_id="S",
+            object_version=1,
+        )
+        invoice.respond(BuyerResponse.ACCEPT, "ok", None)
+        while invoice.version < history:
+            invoice.reserve(uuid4(), ONE)
+        return invoice
+
+    def prepare(self, ops: int) -> None:
+        expires_at = datetime.now(UTC) + timedelta(hours=1)
+        made = []
+        with writing():
+            for i in range(ops):
+                payment = Payment.initiate(
+                    uuid4(), PaymentType.INVOICE, [self.invoices[i % self.aggregates]], ONE, ""
+                )
+                reference = f"OTP{uuid4().hex}"
+                digest = self.key.digest(reference, OneTimePassword(OTP))
+                payment.send_otp(
+                    OtpChallenge(reference, "PAYMENT", digest, expires_at, key_id=self.key.key_id)
+                )
+                made.append(payment)
+        save_in_batches(self.app, made)
+        self.payments = [p.id for p in made]
+
+    def run(self, i: int) -> None:
+        payment_id = self.payments[i]
+        if isinstance(self.app, PaymentsCore):
+            self.app.authorise_payment(payment_id, OTP)
+            return
+        with recording(Baseline.audit()) as audit:
+            payment: Payment = self.app.repository.get(payment_id)
+            invoice: Invoice = self.app.repository.get(payment.invoice_ids[0])
+            assert payment.otp is not None
+            digest = self.key.digest_for(payment.otp, OneTimePassword(OTP))
+            payments.authorise(payment, [invoice], digest, audit.recorded_at)
+            self.app.save(payment, invoice)
+
+
+WORKLOADS: tuple[type[CardLoads | PurchaseOrderTransitions | PaymentAuthorisations], ...] = (
+    CardLoads,
+    PurchaseOrderTransitions,
+    PaymentAuthorisations,
+)
+CONTENDERS = ("paycore", "library", "ceiling")
+
+
+def contender_app(name: str, store: Store) -> Application[UUID]:
+    if name == "paycore":
+        return paycore_on(store)
+    cls = LibraryAtItsBest if name == "library" else SingleWriterCeiling
+    return cls(env=store.env(name))
+
+
+def command_rates(
+    store: Store,
+    workload: type[Workload],
+    histories: Sequence[int],
+    aggregates: int,
+    ops: int,
+    rounds: int,
+    limits: Mapping[str, Callable[[], float]] | None = None,
+) -> dict[str, list[float]]:
+    """Commands per second of each contender at each history length (``"paycore@5"``)
+    in each round, all of them (and ``limits``, if given) interleaved in every round."""
+    apps = {name: contender_app(name, store) for name in CONTENDERS}
+    try:
+        contenders: dict[str, Callable[[], float]] = {}
+        for name, app in apps.items():
+            for history in histories:
+                work = workload(app, history, aggregates)  # type: ignore[call-arg]
+                work.prepare(aggregates)
+                _run_all(work, aggregates)  # warm: each aggregate read once
+                contenders[f"{name}@{history}"] = partial(_round, work, ops)
+        return interleaved({**contenders, **(limits or {})}, rounds)
     finally:
-        for app in apps:
+        for app in apps.values():
             app.close()
 
 
-def _incrementer(app: Counters, counters: list[UUID]) -> Callable[[int], object]:
-    return lambda i: app.increment(counters[i % len(counters)])
+def _round(work: Workload, ops: int) -> float:
+    work.prepare(ops)
+    return per_second(ops, partial(_run_all, work, ops))
 
 
-def _in_threads(ops: int, workers: Sequence[Callable[[int], object]]) -> float:
-    """Runs ``ops`` operations shared by the workers, one thread each; total ops/s."""
-    share = ops // len(workers)
-
-    def work(one: Callable[[int], object]) -> None:
-        for i in range(share):
-            one(i)
-
-    if len(workers) == 1:
-        return per_second(share, lambda: work(workers[0]))
-    threads = [threading.Thread(target=work, args=(w,)) for w in workers]
-
-    def run_all() -> None:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
-    return per_second(share * len(workers), run_all)
+def _run_all(work: Workload, ops: int) -> None:
+    for i in range(ops):
+        work.run(i)
 
 
-def _cards(core: PaymentsCore) -> list[tuple[UUID, str]]:
-    cards = []
-    for n in range(AGGREGATES):
-        account_id = core.open_card_account(f"CO{n}", "Bench Ltd", "Bench", "CORPORATE", "1e9")
-        card_id = core.issue_card(account_id, "PREPAID")
-        core.activate_card(account_id, card_id, kyc_completed=True, terms_accepted=True)
-        cards.append((account_id, card_id))
-    return cards
+# Card loads from eight threads, each its own instance (PostgreSQL).
 
 
-def _loader(core: PaymentsCore, cards: list[tuple[UUID, str]]) -> Callable[[int], object]:
-    return lambda i: core.load_card(*cards[i % len(cards)], "1.00")
-
-
-def card_loads(store: Store, ops: int, threads: int = 1) -> float:
-    cores = [core_on(store) for _ in range(threads)]
+def card_loads_in_threads(
+    make: Callable[[], Application[UUID]], threads: int, aggregates: int, ops_each: int
+) -> float:
+    """Card loads per second of ``threads`` instances at once, each on its own cards."""
+    apps = [make() for _ in range(threads)]
     try:
-        cards = [_cards(core) for core in cores]
-        return _in_threads(
-            ops, [_loader(core, mine) for core, mine in zip(cores, cards, strict=True)]
-        )
+        works = [CardLoads(app, 5, aggregates) for app in apps]
+        for work in works:
+            for i in range(aggregates):
+                work.run(i)
+        barrier = threading.Barrier(threads + 1)
+
+        def load(work: CardLoads) -> None:
+            barrier.wait()
+            for i in range(ops_each):
+                work.run(i)
+
+        workers = [threading.Thread(target=load, args=(w,)) for w in works]
+        for worker in workers:
+            worker.start()
+        barrier.wait()
+        start = time.perf_counter()
+        for worker in workers:
+            worker.join()
+        return threads * ops_each / (time.perf_counter() - start)
     finally:
-        for core in cores:
-            core.close()
-
-
-def payment_authorisations(store: Store, ops: int) -> float:
-    core = core_on(store)
-    try:
-        invoices = []
-        for n in range(AGGREGATES):
-            invoice_id = core.receive_invoice(
-                f"INV{n:032d}", f"B-{n}", "1000000000.00", buyer_b2b_id="b", supplier_b2b_id="s"
-            )
-            core.respond_to_invoice(invoice_id, "ACCEPT", "ok")
-            invoices.append(invoice_id)
-        payments = []
-        for i in range(ops):
-            payment_id = core.initiate_payment([invoices[i % AGGREGATES]], amount="1.00")
-            core.request_payment_otp(payment_id)
-            payments.append(payment_id)
-        return _in_threads(ops, [lambda i: core.authorise_payment(payments[i], OTP)])
-    finally:
-        core.close()
-
-
-def purchase_order_transitions(store: Store, ops: int) -> float:
-    core = core_on(store)
-    try:
-        orders = []
-        for n in range(AGGREGATES):
-            po_id = core.draft_purchase_order(
-                f"PO{n:010d}", f"PO-{n}", "Bench", "100.00", buyer_b2b_id="b", supplier_b2b_id="s"
-            )
-            core.send_purchase_order(po_id)
-            orders.append(po_id)
-        return _in_threads(
-            ops,
-            [lambda i: core.edit_purchase_order(orders[i % AGGREGATES], "Bench", f"{100 + i}.00")],
-        )
-    finally:
-        core.close()
-
-
-def command_results(store: Store, ops: int) -> list[Result]:
-    baseline = baseline_ops(store, ops)
-    results = [
-        throughput("(a) card load", store.kind, 1, card_loads(store, ops), baseline),
-        throughput(
-            "(b) partial payment authorisation",
-            store.kind,
-            1,
-            payment_authorisations(store, ops),
-            baseline,
-        ),
-        throughput(
-            "(c) purchase-order transition",
-            store.kind,
-            1,
-            purchase_order_transitions(store, ops),
-            baseline,
-        ),
-    ]
-    if store.kind == "postgres":
-        one = results[0].value
-        eight = card_loads(store, ops, threads=8)
-        results.append(
-            throughput("(a) card load", store.kind, 8, eight, baseline_ops(store, ops, 8))
-        )
-        results.append(
-            Result(
-                "(a) card load speed-up, 8 threads / 1", store.kind, 8, round(eight / one, 2), "x"
-            )
-        )
-    return results
-
-
-def as_of_results(store: Store, events: int, samples: int) -> list[Result]:
-    """(f) A card account with ``events`` events, read as of random old versions."""
-    core = core_on(store)
-    try:
-        account_id = account_with_loads(core, events)
-        rng = random.Random(6)
-        versions = [rng.randint(2, events // 2) for _ in range(samples)]
-        latencies = []
-        for version in versions:
-            start = time.perf_counter()
-            core.get_card_account(account_id, version=version)
-            latencies.append((time.perf_counter() - start) * 1000)
-        p95 = statistics.quantiles(latencies, n=20)[18]
-        assert core.snapshots is not None
-        without = _replay_ms(core, account_id, events // 2)
-        return [
-            Result(
-                f"(f) card as of old version, {events:,} events, p50",
-                store.kind,
-                1,
-                round(statistics.median(latencies), 2),
-                "ms",
-            ),
-            Result(
-                f"(f) card as of old version, {events:,} events, p95",
-                store.kind,
-                1,
-                round(p95, 2),
-                "ms",
-                round(without, 1),
-                round(without / p95, 1),
-                "baseline: the same read replaying every event, without snapshots",
-            ),
-        ]
-    finally:
-        core.close()
-
-
-def account_with_loads(core: PaymentsCore, events: int) -> UUID:
-    """Loads written straight through the aggregate in batches, snapshotted as they go."""
-    audit = Audit("bench", Source.SYSTEM, "bench", "bench", datetime.now(UTC))
-    with recording(audit):
-        account = CardAccount.create_with_id(
-            UUID(int=random.getrandbits(128)),
-            "Opened",
-            company_id="CO",
-            company_name="Bench",
-            account_title="Long",
-            account_type="CORPORATE",
-            balance_cap=Money("1e12"),
-        )
-        account.issue_card("card", CardKind.PREPAID, CardForm.VIRTUAL, Money.ZERO)
-        while account.version < events:
-            for _ in range(min(1000, events - account.version)):
-                account.load("card", Money("1.00"), f"LD{account.version}")
-            core.save(account)
-    return account.id
-
-
-def _replay_ms(core: PaymentsCore, account_id: UUID, version: int) -> float:
-    start = time.perf_counter()
-    aggregate = None
-    for stored in core.events.get(account_id, lte=version):
-        aggregate = stored.mutate(aggregate)  # type: ignore[attr-defined]
-    return (time.perf_counter() - start) * 1000
+        for app in apps:
+            app.close()

@@ -1,9 +1,11 @@
-"""Results, the machine they were measured on, and the table printed at the end."""
+"""Results, the rounds they summarise, the machine they ran on, and the printed table."""
 
 from __future__ import annotations
 
 import os
 import platform
+import statistics
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from typing import Any
@@ -15,29 +17,81 @@ from benchmarks.stores import POSTGRES_DSN
 
 @dataclass(frozen=True)
 class Result:
+    """One figure: paycore's median over the rounds, and beside it (if any) a baseline
+    measured in the same rounds, with the median, lowest and highest of the ratios of
+    each round. For throughputs the ratio is paycore / baseline, for times and sizes
+    baseline / paycore: above 1 paycore is ahead."""
+
     name: str
     store: str
     threads: int
     value: float
     unit: str
-    baseline: float | None = None
-    #: higher is better for throughputs (ops/s, events/s); for times, baseline / value
+    baseline: str = ""
+    baseline_value: float | None = None
     ratio: float | None = None
+    ratio_min: float | None = None
+    ratio_max: float | None = None
+    rounds: int = 1
     note: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def throughput(name: str, store: str, threads: int, value: float, baseline: float | None) -> Result:
-    ratio = value / baseline if baseline else None
+def interleaved(
+    contenders: Mapping[str, Callable[[], float]], rounds: int
+) -> dict[str, list[float]]:
+    """Each contender's figure in each round; every round runs them all, in an order
+    that turns from round to round, so that a change in the machine's load falls on
+    all of them alike."""
+    figures: dict[str, list[float]] = {name: [] for name in contenders}
+    names = list(contenders)
+    for number in range(rounds):
+        turn = number % len(names)
+        for name in names[turn:] + names[:turn]:
+            figures[name].append(contenders[name]())
+    return figures
+
+
+def compared(
+    name: str,
+    store: str,
+    unit: str,
+    paycore: Sequence[float],
+    baseline: str = "",
+    against: Sequence[float] = (),
+    *,
+    threads: int = 1,
+    higher_is_better: bool = True,
+    note: str = "",
+) -> Result:
+    """A result from the figures of each round (paired with the baseline's, if any)."""
+    value = statistics.median(paycore)
+    if not against:
+        return Result(name, store, threads, _round(value), unit, rounds=len(paycore), note=note)
+    ratio: Callable[[float, float], float] = (
+        (lambda p, b: p / b) if higher_is_better else (lambda p, b: b / p)
+    )
+    ratios = [ratio(p, b) for p, b in zip(paycore, against, strict=True)]
     return Result(
-        name, store, threads, round(value, 1), "ops/s", _round(baseline), _round(ratio, 3)
+        name,
+        store,
+        threads,
+        _round(value),
+        unit,
+        baseline,
+        _round(statistics.median(against)),
+        round(statistics.median(ratios), 3),
+        round(min(ratios), 3),
+        round(max(ratios), 3),
+        len(paycore),
+        note,
     )
 
 
-def _round(value: float | None, places: int = 1) -> float | None:
-    return None if value is None else round(value, places)
+def _round(value: float) -> float:
+    return round(value, 2 if abs(value) < 100 else 1)
 
 
 def machine() -> dict[str, Any]:
@@ -62,23 +116,25 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "cpu": cpu,
         "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
         "eventsourcing": version("eventsourcing"),
         "paycore": version("paycore"),
         "postgres": postgres_version(),
     }
 
 
-def table(results: list[Result]) -> str:
-    header = (
-        f"{'benchmark':<48} {'store':<9} {'thr':>3} {'value':>12} {'unit':<7} "
-        f"{'baseline':>10} {'ratio':>7}"
-    )
-    lines = [header, "-" * len(header)]
+def table(results: Sequence[Result]) -> str:
+    """The results as a Markdown table, the form docs/performance.md shows."""
+    lines = [
+        "| benchmark | store | thr | paycore | unit | baseline | baseline value "
+        "| ratio (min-max) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in results:
-        baseline = "" if r.baseline is None else f"{r.baseline:,.1f}"
-        ratio = "" if r.ratio is None else f"{r.ratio:.2f}"
+        base = "" if r.baseline_value is None else f"{r.baseline_value:,}"
+        spread = "" if r.ratio is None else f"{r.ratio:.2f} ({r.ratio_min:.2f}-{r.ratio_max:.2f})"
         lines.append(
-            f"{r.name:<48} {r.store:<9} {r.threads:>3} {r.value:>12,.1f} {r.unit:<7} "
-            f"{baseline:>10} {ratio:>7}"
+            f"| {r.name} | {r.store} | {r.threads} | {r.value:,} | {r.unit} | {r.baseline} "
+            f"| {base} | {spread} |"
         )
     return "\n".join(lines)

@@ -1,4 +1,8 @@
-"""The stores each benchmark runs on: in memory, a SQLite file, a PostgreSQL schema."""
+"""The stores each benchmark runs on: in memory, a SQLite file, a PostgreSQL schema.
+
+paycore runs on PostgreSQL with its own recorder (``paycore.adapters.persistence.postgres``,
+no table lock); the library's baselines run with the library's recorder, as it ships.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +12,56 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 
 from paycore.adapters.persistence.stores import store_env
 
 POSTGRES_DSN = os.environ.get("PAYCORE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+#: paycore's PostgreSQL recorder, whose writers commit together.
+GROUP_COMMIT = {"PERSISTENCE_MODULE": "paycore.adapters.persistence.postgres:Factory"}
 
 
 @dataclass(frozen=True)
 class Store:
-    """One store for one measurement: paycore's URL, and the same kind for the baseline."""
+    """One store kind for one part of the run: a fresh place for each application."""
 
     kind: str
-    url: str
-    baseline_url: str
+    folder: Path
+    schema: str = ""
 
-    def baseline_env(self) -> dict[str, str]:
-        return store_env(self.baseline_url)
+    def url(self, name: str) -> str:
+        """A store of its own for the application ``name`` (SQLite tables are not
+        prefixed by application, so each gets a file; PostgreSQL ones share the schema)."""
+        if self.kind == "memory":
+            return "memory://"
+        if self.kind == "sqlite":
+            return f"sqlite:///{self.folder / name}.db"
+        return f"{POSTGRES_DSN}?schema={self.schema}&pool_size=2"
+
+    def env(self, name: str) -> dict[str, str]:
+        """The library's settings for ``url(name)``, as the library ships."""
+        return store_env(self.url(name))
+
+    def paycore_env(self) -> dict[str, str]:
+        """What paycore is given on top of its URL: its recorder, on PostgreSQL."""
+        return dict(GROUP_COMMIT) if self.kind == "postgres" else {}
+
+    @contextmanager
+    def new_schema(self) -> Iterator[str]:
+        """Another PostgreSQL schema, dropped afterwards (views of their own, say)."""
+        name = f"paycore_bench_{uuid.uuid4().hex[:10]}"
+        _execute(f'CREATE SCHEMA "{name}"')
+        try:
+            yield name
+        finally:
+            _execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+def _execute(statement: str) -> None:
+    with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
+        conn.execute(statement)
 
 
 def postgres_reachable() -> bool:
@@ -39,22 +75,16 @@ def postgres_reachable() -> bool:
 @contextmanager
 def open_store(kind: str) -> Iterator[Store]:
     """A fresh, empty store of ``kind``, removed afterwards."""
-    if kind == "memory":
-        yield Store(kind, "memory://", "memory://")
-    elif kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="paycore-bench-") as folder:
-            # SQLite tables are not prefixed by application: one file each.
-            yield Store(kind, f"sqlite:///{folder}/paycore.db", f"sqlite:///{folder}/baseline.db")
-    elif kind == "postgres":
-        schema = f"paycore_bench_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            url = f"{POSTGRES_DSN}?schema={schema}&pool_size=10"
-            yield Store(kind, url, url)
-        finally:
-            with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    else:
+    if kind not in ("memory", "sqlite", "postgres"):
         msg = f"unknown store kind {kind!r}"
         raise ValueError(msg)
+    with tempfile.TemporaryDirectory(prefix="paycore-bench-") as folder:
+        if kind != "postgres":
+            yield Store(kind, Path(folder))
+            return
+        schema = f"paycore_bench_{uuid.uuid4().hex[:10]}"
+        _execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            yield Store(kind, Path(folder), schema)
+        finally:
+            _execute(f'DROP SCHEMA "{schema}" CASCADE')
