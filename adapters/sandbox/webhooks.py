@@ -63,6 +63,23 @@ def deliver(
     now: Callable[[], float] = time.time,
 ) -> int:
     """POST one webhook; the receiver's HTTP status, or 0 if it could not be reached."""
+    try:
+        return post(target, path, body, http=http, now=now).status_code
+    except httpx.HTTPError as exc:
+        log.warning("webhook %s not delivered: %s", path, type(exc).__name__)
+        return 0
+
+
+def post(
+    target: WebhookTarget,
+    path: str,
+    body: Mapping[str, Any],
+    *,
+    http: httpx.Client | None = None,
+    now: Callable[[], float] = time.time,
+) -> httpx.Response:
+    """POST one webhook, signed when the target has a secret; the receiver's answer
+    (``httpx.HTTPError`` if it could not be reached)."""
     raw = json.dumps(body, separators=(",", ":"), default=str).encode()
     headers = {"Content-Type": "application/json", **target.static_headers}
     if target.signing_secret is not None:
@@ -70,14 +87,10 @@ def deliver(
         headers[TIMESTAMP_HEADER] = timestamp
         headers[SIGNATURE_HEADER] = sign(target.signing_secret, timestamp, raw)
     url = target.url.rstrip("/") + "/" + path.lstrip("/")
-    try:
-        if http is not None:
-            return http.post(url, content=raw, headers=headers).status_code
-        with httpx.Client(timeout=target.timeout) as client:
-            return client.post(url, content=raw, headers=headers).status_code
-    except httpx.HTTPError as exc:
-        log.warning("webhook %s not delivered: %s", path, type(exc).__name__)
-        return 0
+    if http is not None:
+        return http.post(url, content=raw, headers=headers)
+    with httpx.Client(timeout=target.timeout) as client:
+        return client.post(url, content=raw, headers=headers)
 
 
 _FLUSH: tuple[str, dict[str, Any]] = ("", {})
