@@ -17,6 +17,7 @@ from eventsourcing.utils import get_topic
 from paycore.adapters.cli.arguments import at_least
 from paycore.adapters.cli.context import opened_projector
 from paycore.adapters.cli.output import emit
+from paycore.adapters.cli.timeline import write_timeline
 from paycore.domain.errors import ConfigurationError, InvalidArgument
 from paycore.domain.invoice import Invoice
 from paycore.projections import AuditTrail, Digest
@@ -33,11 +34,26 @@ def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "read an aggregate as it was, and export or check the hash chain over the log.",
     ).add_subparsers(dest="audit_command", metavar="COMMAND", required=True)
 
-    trail = audit.add_parser("trail", help="every event of one aggregate, oldest first")
+    trail = audit.add_parser(
+        "trail",
+        help="every event of one aggregate, oldest first",
+        description="Every event of one aggregate, oldest first: position, time, type, "
+        "actor. With --html, also a picture of the trail as a self-contained HTML file.",
+    )
     trail.add_argument("aggregate_id", type=_uuid, help="the aggregate's id")
+    trail.add_argument(
+        "--html",
+        metavar="FILE",
+        type=Path,
+        help="also write the trail as a timeline picture (HTML with SVG, no scripts)",
+    )
     trail.set_defaults(handler=show_trail)
 
-    events = audit.add_parser("events", help="events by actor, correlation id, type, time")
+    events = audit.add_parser(
+        "events",
+        help="events by actor, correlation id, type, time",
+        description="Events across the log that match every filter given, in log order.",
+    )
     events.add_argument("--actor", help="who asked, e.g. clerk@acme.example")
     events.add_argument("--correlation-id", help="the correlation id the caller gave")
     example = get_topic(Invoice.Responded)
@@ -47,7 +63,12 @@ def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     events.add_argument("--limit", type=at_least(0), default=100, help="at most this many")
     events.set_defaults(handler=show_events)
 
-    as_of = audit.add_parser("as-of", help="an aggregate as it was at a version or a time")
+    as_of = audit.add_parser(
+        "as-of",
+        help="an aggregate as it was at a version or a time",
+        description="Replay one aggregate's events up to a version or a time and show "
+        "its state then.",
+    )
     as_of.add_argument("aggregate_id", type=_uuid, help="the aggregate's id")
     when = as_of.add_mutually_exclusive_group(required=True)
     when.add_argument("--version", type=at_least(1), help="the aggregate's version")
@@ -55,7 +76,10 @@ def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     as_of.set_defaults(handler=show_as_of)
 
     digest = audit.add_parser(
-        "digest", help="the chain's head and position, signed with an HMAC key"
+        "digest",
+        help="the chain's head and position, signed with an HMAC key",
+        description="Export the hash chain's position and head hash, signed with "
+        "HMAC-SHA256, to check the log against later with 'audit verify --digest'.",
     )
     digest.add_argument("--key", help=f"the HMAC key (default: ${KEY_VARIABLE})")
     digest.add_argument("--out", type=Path, help="write the digest to this file")
@@ -64,6 +88,8 @@ def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     verify = audit.add_parser(
         "verify",
         help="recompute the hash chain; exit 1 and name the first bad position if broken",
+        description="Recompute the hash chain from the stored events; exit 1 naming the "
+        "first bad position if an event was changed, removed, reordered or inserted.",
     )
     verify.add_argument("--digest", type=Path, help="also check against an exported digest")
     verify.add_argument("--key", help=f"the digest's HMAC key (default: ${KEY_VARIABLE})")
@@ -114,6 +140,9 @@ def show_trail(args: argparse.Namespace) -> int:
             msg = f"no events for aggregate {args.aggregate_id}"
             raise InvalidArgument(msg)
         emit(_rows(events, args.json), as_json=args.json)
+    if args.html:
+        write_timeline(events, args.html)
+        print(f"timeline of {len(events)} events written to {args.html}", file=sys.stderr)
     return 0
 
 

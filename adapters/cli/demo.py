@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from paycore.adapters.cli.output import console, table
+from paycore.adapters.cli.timeline import write_timeline
 from paycore.adapters.cli.views import rendered
 from paycore.adapters.enkash import EnkashClient
 from paycore.adapters.enkash import models as m
@@ -36,14 +37,20 @@ BUYER, SUPPLIER = "ACMEBUYER01", "WIDGETSSUP01"
 CLERK = CommandContext(actor="clerk@acme.example", source="api")
 TREASURY = CommandContext(actor="treasury@acme.example", source="api")
 PLATFORM = CommandContext(actor="enkash", source="sync")
+#: the picture of the first invoice's audit trail the demo leaves beside the store
+TIMELINE = "paycore-timeline.html"
 
 
 def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = groups.add_parser(
         "demo",
         help="run a day of business against the local sandbox (the README's main job)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run a day of business on the embedded store against the local "
+        "sandbox. Everything is real: the sandbox is an HTTP server on a loopback port "
+        "speaking the platform's protocol, the relay sends paycore's changes to it, the "
+        "webhook inbox receives what the platform posts back (signed, duplicated, one "
+        f"forged), the views are built from the events and the hash chain is verified. "
+        f"The SQLite file and {TIMELINE} (one invoice's audit trail) stay behind.",
     )
     demo.add_argument(
         "--fresh", action="store_true", help="delete the SQLite file first if it exists"
@@ -363,6 +370,8 @@ class Day:
                 for e in events
             ]
             out.print(table(rows))
+            write_timeline(events, Path(TIMELINE))
+            print(f"(a picture of this trail: {TIMELINE}, open it in a browser)")
             before = trail.as_of(self.ids["invoice"], version=2)
             owed = rupees(before.outstanding)  # type: ignore[attr-defined]
             print(f"\nas of version 2 it was {before.status}, {owed} outstanding")  # type: ignore[attr-defined]
@@ -420,9 +429,10 @@ def _next_steps(url: str, ids: dict[str, UUID]) -> None:
     db = "" if url == "sqlite:///paycore.db" else f" --db {url}"
     print(
         f"""
-The events, views and hash chain are in {url}. Next, try:
+The events, views and hash chain are in {url}. Next, try (from the repository, or
+after 'source .venv/bin/activate' drop the '.venv/bin/'):
   .venv/bin/paycore{db} views show invoices
-  .venv/bin/paycore{db} audit trail {ids["invoice"]}
+  .venv/bin/paycore{db} audit trail {ids["invoice"]} --html {TIMELINE}
   .venv/bin/paycore{db} audit as-of {ids["invoice"]} --version 2
   .venv/bin/paycore{db} audit events --actor clerk@acme.example
   .venv/bin/paycore{db} audit verify

@@ -1,7 +1,7 @@
 """What the command line prints: tables for people, JSON for scripts, progress on stderr.
 
 A person reads amounts the Indian way (``₹23,60,000.00``, :func:`rupees`), booleans as
-yes/no, numbers right-aligned and card block codes with their meaning (``UL unlocked``);
+yes/no, numbers right-aligned and card block codes with their meaning (``UL (unlocked)``);
 JSON keeps amounts as plain decimal strings, so no float ever appears. Colour follows
 rich's rules: none when ``NO_COLOR`` is set or the stream is not a terminal.
 """
@@ -71,8 +71,8 @@ def shown(value: Any) -> str:
 
 
 def block_code(code: str) -> str:
-    """A card's block code with its meaning: ``UL unlocked``."""
-    return f"{code} {BlockCode(code).name.lower().replace('_', ' ')}"
+    """A card's block code with its meaning: ``UL (unlocked)``."""
+    return f"{code} ({BlockCode(code).name.lower().replace('_', ' ')})"
 
 
 def console(*, stderr: bool = False) -> Console:

@@ -21,9 +21,14 @@ def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Authenticate, dedupe and order the platform's webhooks and apply "
         "them as commands (docs/sync.md). Host services may mount the ASGI app instead.",
     ).add_subparsers(dest="webhooks_command", metavar="COMMAND", required=True)
-    serve = webhooks.add_parser("serve", help="serve the inbox until interrupted")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8766)
+    serve = webhooks.add_parser(
+        "serve",
+        help="serve the inbox until interrupted",
+        description="Serve the webhook inbox over HTTP (uvicorn, the server extra) until "
+        "interrupted; it prints the URL it listens on.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8766, help="port (default 8766; 0 = any)")
     serve.add_argument(
         "--secret",
         action="append",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -180,3 +181,28 @@ def test_the_sandbox_serves_until_stopped(capsys: pytest.CaptureFixture[str]) ->
     stop.set()
     thread.join(5)
     assert not thread.is_alive()
+
+
+def test_tables_show_rupees_right_aligned_yes_no_and_block_codes_json_keeps_decimals(
+    demo_folder: Path,
+) -> None:
+    invoices = paycore("views", "show", "invoices", cwd=demo_folder).stdout.splitlines()
+    header = next(line for line in invoices if "TOTAL" in line)
+    rows = [line for line in invoices if "WID/2026/" in line]
+    assert rows
+    end = header.index("TOTAL") + len("TOTAL")
+    for row in rows:
+        amount = re.search(r"₹[0-9,]+\.[0-9]{2}(?=\s|$)", row[: end + 1].rstrip() + " ")
+        assert amount is not None, row
+        assert amount.end() == end, row  # right-aligned under its heading
+    assert any("₹11,800.00" in row for row in rows)
+    payments = paycore("views", "show", "payments", cwd=demo_folder).stdout
+    assert re.search(r"PARTIAL", payments)
+    assert re.search(r"\s(yes|no)\s", payments)
+    assert "True" not in payments
+    assert "False" not in payments
+    cards = paycore("views", "show", "cards", cwd=demo_folder).stdout
+    assert "UL (unlocked)" in cards
+    assert "BL (blocked)" in cards
+    plain = json.loads(paycore("views", "show", "invoices", "--json", cwd=demo_folder).stdout)
+    assert "11800.00" in {i["total"] for i in plain}
