@@ -59,7 +59,11 @@ def module_of(target: str) -> str:
     return "paycore." + target.removesuffix(".py").replace("/", ".")
 
 
-def make_copy(work: Path, target: str) -> None:
+#: The CI sample runs against these tests only (the sample is of money.py).
+SAMPLE_TESTS = '["tests/domain/test_money.py", "tests/domain/test_money_details.py"]'
+
+
+def make_copy(work: Path, target: str, sample: bool = False) -> None:
     """The committed tree in the installed layout, mutmut configured for one file."""
     archive = subprocess.run(
         ["git", "-C", str(ROOT), "archive", "HEAD"], check=True, capture_output=True
@@ -81,13 +85,20 @@ def make_copy(work: Path, target: str) -> None:
         pyproject = pyproject.replace(
             '"not sqlite and not postgres"', f'"not sqlite and not postgres and {skip}"'
         )
+    if sample:
+        pyproject = re.sub(
+            r"pytest_add_cli_args_test_selection = \[.*?\]\n",
+            f"pytest_add_cli_args_test_selection = {SAMPLE_TESTS}\n",
+            pyproject,
+            count=1,
+        )
     (work / "pyproject.toml").write_text(pyproject, encoding="utf-8")
 
 
 def run_one(target: str, names: list[str], keep: bool) -> Counter[str]:
     work = Path(tempfile.mkdtemp(prefix="mut-" + Path(target).stem + "-"))
     try:
-        make_copy(work, target)
+        make_copy(work, target, sample=bool(names))
         env = {**os.environ, "HYPOTHESIS_PROFILE": "dev"}
         env.pop("PYTHONPATH", None)
         patterns = names or [module_of(target) + ".*"]
