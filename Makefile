@@ -52,3 +52,12 @@ versions:
 		fi; \
 		HYPOTHESIS_PROFILE=$(VERSIONS_PROFILE) "$$venv/bin/python" -m pytest -q -p no:cacheprovider $(VERSIONS_TESTS); \
 	done
+
+# Mutation testing of the rule and command modules (CONTRIBUTING.md, "Mutation testing"):
+# mutmut in a copy of the committed tree with the installed layout, the domain tests on
+# memory:// with hypothesis's dev profile. `make mutation FILE=domain/money.py` runs one
+# file. CI runs a fixed sample instead (tests/mutation/run.py --sample).
+FILE ?=
+.PHONY: mutation
+mutation: $(VENV)/.installed
+	nice -n 15 $(PY) tests/mutation/run.py $(FILE)
