@@ -63,7 +63,7 @@ def module_of(target: str) -> str:
 SAMPLE_TESTS = '["tests/domain/test_money.py", "tests/domain/test_money_details.py"]'
 
 
-def make_copy(work: Path, target: str, sample: bool = False) -> None:
+def make_copy(work: Path, target: str, tests: str | None = None) -> None:
     """The committed tree in the installed layout, mutmut configured for one file."""
     archive = subprocess.run(
         ["git", "-C", str(ROOT), "archive", "HEAD"], check=True, capture_output=True
@@ -85,20 +85,21 @@ def make_copy(work: Path, target: str, sample: bool = False) -> None:
         pyproject = pyproject.replace(
             '"not sqlite and not postgres"', f'"not sqlite and not postgres and {skip}"'
         )
-    if sample:
+    if tests:
         pyproject = re.sub(
             r"pytest_add_cli_args_test_selection = \[.*?\]\n",
-            f"pytest_add_cli_args_test_selection = {SAMPLE_TESTS}\n",
+            f"pytest_add_cli_args_test_selection = {tests}\n",
             pyproject,
             count=1,
         )
     (work / "pyproject.toml").write_text(pyproject, encoding="utf-8")
 
 
-def run_one(target: str, names: list[str], keep: bool) -> Counter[str]:
+def run_one(target: str, names: list[str], keep: bool, tests: list[str]) -> Counter[str]:
     work = Path(tempfile.mkdtemp(prefix="mut-" + Path(target).stem + "-"))
     try:
-        make_copy(work, target, sample=bool(names))
+        selection = SAMPLE_TESTS if names else (repr(tests).replace("'", '"') if tests else None)
+        make_copy(work, target, selection)
         env = {**os.environ, "HYPOTHESIS_PROFILE": "dev"}
         env.pop("PYTHONPATH", None)
         patterns = names or [module_of(target) + ".*"]
@@ -149,6 +150,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("files", nargs="*", help="targets, e.g. domain/money.py")
     parser.add_argument("--sample", action="store_true", help="the fixed CI sample")
+    parser.add_argument(
+        "--tests", action="append", default=[],
+        help="run only these test files (a quicker, stricter run: a lower bound)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the copy to inspect")
     args = parser.parse_args()
     plan: dict[str, list[str]] = {}
@@ -164,7 +169,7 @@ def main() -> int:
     rows = []
     total: Counter[str] = Counter()
     for target, names in plan.items():
-        counts = run_one(target, names, args.keep)
+        counts = run_one(target, names, args.keep, args.tests)
         total += counts
         rows.append((target, counts))
     rows.append(("total", total))
