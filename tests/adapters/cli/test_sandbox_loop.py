@@ -9,13 +9,18 @@ import shlex
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from paycore.adapters.enkash import EnkashClient
+from paycore.adapters.enkash.config import EnkashConfig
+from paycore.adapters.sandbox import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from paycore.adapters.sandbox.samples import SAMPLES
+from tests.adapters.enkash.builders import WebhookReceiver, invoice_confirmation
 from tests.contract.fixtures import received
 
 SECRET = "loop-test-webhook-secret"
@@ -142,6 +147,33 @@ def test_serve_prints_export_lines_that_wire_a_client_to_it(tmp_path: Path) -> N
             },
         )
         assert token.status_code == 200, token.text
+        assert "Traceback" not in stopped(process)
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_serve_forward_to_signs_and_posts_the_sandboxs_webhooks_to_the_host(
+    tmp_path: Path, webhook_receiver: WebhookReceiver
+) -> None:
+    process = spawn("sandbox", "serve", "--port", "0", "--forward-to", webhook_receiver.url,
+                    "--webhook-secret", SECRET, cwd=tmp_path)  # fmt: skip
+    try:
+        assert process.stdout is not None
+        exports = {}
+        while not (line := process.stdout.readline()).startswith("# press Ctrl-C"):
+            if line.startswith("export "):
+                name, value = shlex.split(line)[1].split("=", 1)
+                exports[name] = value
+        with EnkashClient(EnkashConfig.from_env(exports)) as client:
+            client.confirm_invoice(invoice_confirmation())
+        for _ in range(250):
+            if webhook_receiver.received:
+                break
+            time.sleep(0.02)
+        [(path, headers, body)] = webhook_receiver.received
+        assert path == "/api/v0/invoice/resp-confirm-invoice"
+        assert headers[SIGNATURE_HEADER] == sign(SECRET.encode(), headers[TIMESTAMP_HEADER], body)
         assert "Traceback" not in stopped(process)
     finally:
         process.kill()
