@@ -13,14 +13,17 @@ personal data, and errors go into logs (see docs/privacy.md, to come).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
-from typing import Final
+from typing import Final, Protocol
+from uuid import UUID
 
 import attrs
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from paycore.domain.arguments import text_fault
-from paycore.domain.errors import InvalidArgument
+from paycore.domain.errors import ConfigurationError, InvalidArgument
 
 #: The documented patterns (Create Prepaid Card, https://docs.enkash.com/api-13438387).
 MOBILE: Final = re.compile(r"\d{10}")
@@ -145,3 +148,93 @@ def check_delivery(details: Mapping[str, str]) -> None:
             argument="details",
             missing=missing,
         )
+
+
+# Encryption per person (issue 15, step 2, part): the primitives, with no I/O. Each
+# personal field is AES-GCM ciphertext under its holder's data key, bound to the holder
+# id and the field name (associated data); data keys are kept only wrapped by a master
+# key (a KeyProvider: the env var PAYCORE_MASTER_KEY, or a host's KMS).
+
+MASTER_KEY_BYTES: Final = 32
+DATA_KEY_BYTES: Final = 32
+NONCE_BYTES: Final = 12
+
+
+class KeyProvider(Protocol):
+    """Wraps and unwraps holders' data keys; a host backs it with its KMS."""
+
+    def wrap(self, holder_id: UUID, data_key: bytes) -> bytes: ...
+
+    def unwrap(self, holder_id: UUID, wrapped: bytes) -> bytes: ...
+
+
+class MasterKey:
+    """A :class:`KeyProvider` holding a 32-byte master key (AES-GCM key wrapping, the
+    wrapped key bound to its holder id). Its ``repr`` never shows the key."""
+
+    def __init__(self, key: bytes) -> None:
+        if not isinstance(key, bytes) or len(key) != MASTER_KEY_BYTES:
+            raise ConfigurationError(
+                f"the master key must be {MASTER_KEY_BYTES} bytes",
+                setting="PAYCORE_MASTER_KEY",
+                expected=f"{MASTER_KEY_BYTES} bytes",
+            )
+        self._aead = AESGCM(key)
+
+    @classmethod
+    def from_hex(cls, text: str) -> MasterKey:
+        """The master key from 64 hex digits (how PAYCORE_MASTER_KEY holds it)."""
+        try:
+            key = bytes.fromhex(text)
+        except ValueError:
+            key = b""
+        if len(key) != MASTER_KEY_BYTES:
+            raise ConfigurationError(
+                f"PAYCORE_MASTER_KEY must be {2 * MASTER_KEY_BYTES} hex digits",
+                setting="PAYCORE_MASTER_KEY",
+                expected=f"{2 * MASTER_KEY_BYTES} hex digits",
+            )
+        return cls(key)
+
+    def __repr__(self) -> str:
+        return "MasterKey(<hidden>)"
+
+    def wrap(self, holder_id: UUID, data_key: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, data_key, b"paycore.key:" + holder_id.bytes)
+
+    def unwrap(self, holder_id: UUID, wrapped: bytes) -> bytes:
+        nonce, sealed = wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:]
+        return self._aead.decrypt(nonce, sealed, b"paycore.key:" + holder_id.bytes)
+
+
+def new_data_key() -> bytes:
+    return AESGCM.generate_key(bit_length=8 * DATA_KEY_BYTES)
+
+
+def _associated(holder_id: UUID, field: str) -> bytes:
+    return b"paycore.holder:" + holder_id.bytes + b":" + field.encode()
+
+
+def seal(data_key: bytes, holder_id: UUID, field: str, value: str) -> bytes:
+    """``value`` of ``field`` as nonce + AES-GCM ciphertext, bound to holder and field."""
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(data_key).encrypt(nonce, value.encode(), _associated(holder_id, field))
+
+
+@attrs.frozen
+class Erased:
+    """What a personal field reads as once its holder was forgotten (never a crash)."""
+
+    field: str
+
+    def __str__(self) -> str:
+        return "<erased>"
+
+
+def open_sealed(data_key: bytes | None, holder_id: UUID, field: str, sealed: bytes) -> str | Erased:
+    """The clear value of a sealed field; :class:`Erased` when the key is gone (None)."""
+    if data_key is None:
+        return Erased(field)
+    nonce, body = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
+    return AESGCM(data_key).decrypt(nonce, body, _associated(holder_id, field)).decode()
