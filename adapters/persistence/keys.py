@@ -1,0 +1,155 @@
+"""The side table of holders' wrapped data keys (issue 15, step 2): memory, SQLite and
+PostgreSQL, never in events.
+
+A row holds one holder's data key wrapped by the master key (a
+:class:`~paycore.domain.holders.KeyProvider`). Forgetting a holder deletes the row: with
+no data key, that person's ciphertexts in events and snapshots no longer open (crypto-
+shredding). SQLite runs with ``secure_delete`` so the deleted bytes are overwritten in
+the file, and the WAL is checkpointed and truncated after a delete.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from typing import Protocol
+from uuid import UUID
+
+from paycore.domain.holders import KeyProvider, new_data_key
+
+TABLE = "paycore_holder_keys"
+
+
+class KeyTable(Protocol):
+    def put(self, holder_id: UUID, wrapped: bytes) -> None: ...
+
+    def get(self, holder_id: UUID) -> bytes | None: ...
+
+    def delete(self, holder_id: UUID) -> bool: ...
+
+
+class MemoryKeyTable:
+    def __init__(self) -> None:
+        self._rows: dict[UUID, bytes] = {}
+        self._lock = threading.Lock()
+
+    def put(self, holder_id: UUID, wrapped: bytes) -> None:
+        with self._lock:
+            if holder_id in self._rows:
+                raise KeyError(f"holder {holder_id} already has a data key")
+            self._rows[holder_id] = wrapped
+
+    def get(self, holder_id: UUID) -> bytes | None:
+        return self._rows.get(holder_id)
+
+    def delete(self, holder_id: UUID) -> bool:
+        with self._lock:
+            return self._rows.pop(holder_id, None) is not None
+
+
+class SQLiteKeyTable:
+    """The table in the SQLite file of the event store (``path``)."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        with self._connect() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS paycore_holder_keys "
+                "(holder_id TEXT PRIMARY KEY, wrapped BLOB NOT NULL)"
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self._path, timeout=30)
+        db.execute("PRAGMA secure_delete = ON")
+        return db
+
+    def put(self, holder_id: UUID, wrapped: bytes) -> None:
+        with self._lock, self._connect() as db:
+            try:
+                db.execute(
+                    "INSERT INTO paycore_holder_keys VALUES (?, ?)", (str(holder_id), wrapped)
+                )
+            except sqlite3.IntegrityError as exc:
+                raise KeyError(f"holder {holder_id} already has a data key") from exc
+
+    def get(self, holder_id: UUID) -> bytes | None:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT wrapped FROM paycore_holder_keys WHERE holder_id = ?", (str(holder_id),)
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def delete(self, holder_id: UUID) -> bool:
+        with self._lock:
+            db = self._connect()
+            try:
+                with db:
+                    gone = db.execute(
+                        "DELETE FROM paycore_holder_keys WHERE holder_id = ?", (str(holder_id),)
+                    ).rowcount
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                db.close()
+        return bool(gone)
+
+
+class PostgresKeyTable:
+    """The table in the PostgreSQL schema of the event store."""
+
+    def __init__(self, conninfo: str, schema: str = "public") -> None:
+        # psycopg only for a PostgreSQL store: a host without the postgres extra runs on
+        import psycopg  # noqa: PLC0415
+        from psycopg import sql  # noqa: PLC0415
+
+        self._psycopg = psycopg
+        self._conninfo = conninfo
+        table = sql.Identifier(schema, TABLE)
+        self._insert = sql.SQL("INSERT INTO {} VALUES (%s, %s)").format(table)
+        self._select = sql.SQL("SELECT wrapped FROM {} WHERE holder_id = %s").format(table)
+        self._delete = sql.SQL("DELETE FROM {} WHERE holder_id = %s").format(table)
+        with psycopg.connect(conninfo, autocommit=True) as db:
+            db.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} "
+                    "(holder_id UUID PRIMARY KEY, wrapped BYTEA NOT NULL)"
+                ).format(table)
+            )
+
+    def put(self, holder_id: UUID, wrapped: bytes) -> None:
+        with self._psycopg.connect(self._conninfo, autocommit=True) as db:
+            try:
+                db.execute(self._insert, (holder_id, wrapped))
+            except self._psycopg.errors.UniqueViolation as exc:
+                raise KeyError(f"holder {holder_id} already has a data key") from exc
+
+    def get(self, holder_id: UUID) -> bytes | None:
+        with self._psycopg.connect(self._conninfo, autocommit=True) as db:
+            row = db.execute(self._select, (holder_id,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def delete(self, holder_id: UUID) -> bool:
+        with self._psycopg.connect(self._conninfo, autocommit=True) as db:
+            gone = db.execute(self._delete, (holder_id,)).rowcount
+        return bool(gone)
+
+
+class HolderKeys:
+    """Holders' data keys: created wrapped, unwrapped on use, destroyed on forgetting."""
+
+    def __init__(self, table: KeyTable, provider: KeyProvider) -> None:
+        self._table = table
+        self._provider = provider
+
+    def create(self, holder_id: UUID) -> bytes:
+        key = new_data_key()
+        self._table.put(holder_id, self._provider.wrap(holder_id, key))
+        return key
+
+    def get(self, holder_id: UUID) -> bytes | None:
+        """The data key, or None once the holder was forgotten."""
+        wrapped = self._table.get(holder_id)
+        return None if wrapped is None else self._provider.unwrap(holder_id, wrapped)
+
+    def destroy(self, holder_id: UUID) -> bool:
+        return self._table.delete(holder_id)
