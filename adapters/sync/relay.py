@@ -61,7 +61,7 @@ from paycore.adapters.sync.items import DEAD, RETRY, DeadLetter, RelayItems
 from paycore.adapters.sync.profile import PartnerProfile
 from paycore.adapters.telemetry import fields, span
 from paycore.domain.core import CommandContext, PaymentsCore
-from paycore.domain.errors import AlreadyProcessed, PaycoreError
+from paycore.domain.errors import AlreadyProcessed, ConcurrencyConflict, PaycoreError
 from paycore.projections.runner import FollowerMetrics, lag
 
 log = logging.getLogger("paycore.adapters.sync")
@@ -85,8 +85,8 @@ class RelaySettings:
     batch_size: int = 50
 
 
-class RelayBusy(Exception):
-    """Another worker holds the relay's lease."""
+class RelayBusy(ConcurrencyConflict):
+    """Another worker holds the relay's lease (code ``CONCURRENCY_CONFLICT``, a PaycoreError)."""
 
 
 class _Stopped(Exception):
@@ -173,7 +173,7 @@ class SyncRelay:
     def drain(self) -> None:
         """One worker's pass until nothing is left: operator retries, then the log."""
         if not self._lease.try_acquire():
-            raise RelayBusy("another sync relay worker holds the lease")
+            raise RelayBusy("another sync relay worker holds the lease", consumer=CONSUMER)
         try:
             while self._pass():
                 pass

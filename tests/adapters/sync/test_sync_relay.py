@@ -30,6 +30,7 @@ from paycore.adapters.sync.calls import relayed_topics
 from paycore.adapters.sync.relay import NOT_READY, OUTCOME_UNKNOWN
 from paycore.domain.card_account import Channel, UsageControls
 from paycore.domain.core import CommandContext, PaymentsCore
+from paycore.domain.errors import PaycoreError
 from paycore.domain.payment import PaymentStatus
 from tests.adapters.sync.builders import (
     FAST,
@@ -315,8 +316,12 @@ def test_a_second_worker_waits_for_the_lease(
         while sandbox.ledger.count_applied("create_card") < 1:
             assert time.monotonic() < deadline, "the active worker never took the lease"
             time.sleep(0.01)
-        with pytest.raises(RelayBusy):
+        with pytest.raises(RelayBusy) as busy:
             standby.drain()
+        # Only PaycoreError subclasses leave the library: a stable code and its details.
+        assert isinstance(busy.value, PaycoreError)
+        assert busy.value.code == "CONCURRENCY_CONFLICT"
+        assert busy.value.details == {"consumer": CONSUMER}
     finally:
         active.close()
     standby.drain()
