@@ -121,6 +121,10 @@ class Projector:
         if batch_size < 1:
             msg = f"batch_size is a whole number from 1, not {batch_size!r}"
             raise ValueError(msg)
+        if views is not None and not views:
+            # With no view, follow/wait would never reach a position: refuse it here.
+            msg = "a Projector needs at least one view, not an empty list"
+            raise ValueError(msg)
         self.core = core
         self._owns_store = store is None
         self.store = store if store is not None else open_views(core.url)
