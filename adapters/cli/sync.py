@@ -22,14 +22,28 @@ def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Relay the events that need the platform as EnKash calls, each once "
         "(docs/sync.md). The platform's settings come from PAYCORE_ENKASH_* variables.",
     ).add_subparsers(dest="sync_command", metavar="COMMAND", required=True)
-    run = sync.add_parser("run", help="relay until interrupted (or once with --drain)")
+    run = sync.add_parser(
+        "run",
+        help="relay until interrupted (or once with --drain)",
+        description="Send each event that needs the platform as its EnKash call, once, "
+        "retrying what may be retried and dead-lettering the rest, until SIGINT or SIGTERM "
+        "(or until nothing is left, with --drain). One relay per store holds the lease.",
+    )
     run.add_argument("--profile", help="partner profile JSON (default: $PAYCORE_SYNC_PROFILE)")
     run.add_argument("--drain", action="store_true", help="relay what is there, then stop")
     run.set_defaults(handler=run_relay)
     sync.add_parser(
-        "dead-letters", help="the items the relay gave up on, with their last error"
+        "dead-letters",
+        help="the items the relay gave up on, with their last error",
+        description="List the items the relay gave up on: position, event, attempts and "
+        "the last error (never a secret).",
     ).set_defaults(handler=list_dead_letters)
-    retry = sync.add_parser("retry", help="ask the relay to send a dead-lettered item again")
+    retry = sync.add_parser(
+        "retry",
+        help="ask the relay to send a dead-lettered item again",
+        description="Put one dead-lettered item back in the relay's queue; the running "
+        "relay sends it again on its next pass.",
+    )
     retry.add_argument("notification_id", type=int, help="the item's position in the log")
     retry.set_defaults(handler=retry_item)
 

@@ -53,10 +53,16 @@ def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "events (same SQLite file or PostgreSQL schema) with their own positions.",
     ).add_subparsers(dest="views_command", metavar="COMMAND", required=True)
     views.add_parser(
-        "update", help="catch the views up with the event log, then stop"
+        "update",
+        help="catch the views up with the event log, then stop",
+        description="Project every event stored since the views' position into every view "
+        "and the hash chain, then stop. Safe beside followers and rebuilds.",
     ).set_defaults(handler=update)
     follow = views.add_parser(
-        "follow", help="keep the views current until interrupted (polls the log)"
+        "follow",
+        help="keep the views current until interrupted (polls the log)",
+        description="Keep the views current: catch up, then poll the event log every "
+        "--interval seconds until SIGINT or SIGTERM. Any number of followers may run.",
     )
     follow.add_argument(
         "--interval", type=positive_seconds, default=0.5, help="seconds between polls"
@@ -69,7 +75,12 @@ def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "is kept. Followers and updates may go on meanwhile. A rebuild of the same views "
         "that is running already is waited for first (it says so on stderr).",
     ).set_defaults(handler=rebuild)
-    show = views.add_parser("show", help="print the rows of one view")
+    show = views.add_parser(
+        "show",
+        help="print the rows of one view",
+        description="Print the rows of one view as a table (amounts in rupees), or as "
+        "JSON with --json (amounts as plain decimal strings).",
+    )
     show.add_argument("view", choices=sorted(TABLES), help="which view")
     show.add_argument("--limit", type=at_least(0), default=50, help="at most this many rows")
     show.set_defaults(handler=show_view)

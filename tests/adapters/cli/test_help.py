@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 
-import pytest
-
 from paycore.adapters.cli.main import build_parser
 
 
@@ -37,17 +35,8 @@ def gaps() -> list[str]:
     return found
 
 
-#: groups another engineer is adding help to (issue 14); the lead drops the xfail after
-OTHERS = ("paycore sync", "paycore views")
-
-
 def test_every_command_has_a_description_and_every_option_a_help_text() -> None:
-    assert [gap for gap in gaps() if not gap.startswith(OTHERS)] == []
-
-
-@pytest.mark.xfail(reason="sync and views help: being added by another engineer", strict=False)
-def test_sync_and_views_commands_have_descriptions_and_option_help_too() -> None:
-    assert [gap for gap in gaps() if gap.startswith(OTHERS)] == []
+    assert gaps() == []
 
 
 def test_the_walk_reaches_every_command() -> None:
