@@ -82,6 +82,37 @@ def _audit_fields() -> dict[str, Any]:
     }
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
+class Typed(Generic[E]):
+    """An aggregate attribute that always reads as its enum, however it was restored.
+
+    A snapshot stores an aggregate's ``__dict__`` as JSON, where a ``StrEnum`` is a plain
+    string, and restores that dict as it is: without this, an aggregate rebuilt from a
+    snapshot would hold ``"PAID"`` where one rebuilt from its events holds
+    ``InvoiceStatus.PAID`` (equal, but without ``.value`` or the enum's type). A data
+    descriptor is read before the instance's dict, so the value is typed on first read.
+    """
+
+    def __init__(self, enum: type[E]) -> None:
+        self.enum = enum
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type[Any] | None = None) -> E:
+        if instance is None:
+            return self  # type: ignore[return-value]
+        value = instance.__dict__[self.name]
+        if type(value) is not self.enum:
+            value = instance.__dict__[self.name] = self.enum(value)
+        return value
+
+    def __set__(self, instance: Any, value: E | str) -> None:
+        instance.__dict__[self.name] = self.enum(value)
+
+
 class PaycoreAggregate(Aggregate):
     """Base of the four aggregates: every event carries the audit metadata."""
 

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import attrs
 from eventsourcing.domain import event
 
-from paycore.domain.aggregate import Lifecycle, PaycoreAggregate, table, upcast_adding
+from paycore.domain.aggregate import Lifecycle, PaycoreAggregate, Typed, table, upcast_adding
 from paycore.domain.errors import (
     AccountTypeError,
     BalanceCapExceeded,
@@ -269,6 +269,8 @@ class CardAccount(PaycoreAggregate):
         TOPIC = "paycore.CardAccount.Created"
 
     OBJECT_KIND: ClassVar[str] = "card account"
+    #: Enum-typed however the aggregate was restored (a snapshot stores strings).
+    account_type = Typed(AccountType)
 
     class Opened(Created):
         TOPIC = "paycore.CardAccount.Opened"

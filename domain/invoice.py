@@ -19,6 +19,7 @@ from paycore.domain.aggregate import (
     Lifecycle,
     ObjectVersion,
     PaycoreAggregate,
+    Typed,
     VersionedObject,
     table,
     upcast_adding,
@@ -125,6 +126,8 @@ class Invoice(PaycoreAggregate, VersionedObject):
         TOPIC = "paycore.Invoice.Created"
 
     OBJECT_KIND: ClassVar[str] = "invoice"
+    #: Enum-typed however the aggregate was restored (a snapshot stores strings).
+    status = Typed(InvoiceStatus)
     #: Version 2 keeps ``reserved`` as a running total; a snapshot taken before has none.
     class_version = 2
 
@@ -183,7 +186,6 @@ class Invoice(PaycoreAggregate, VersionedObject):
         self.supplier_b2b_id = supplier_b2b_id
         self.object_version = object_version
         #: Set from the event by :meth:`Received.apply`.
-        self.status: InvoiceStatus
         #: Running totals, kept by the events that move money, so that no command
         #: sums the invoice's history: what was paid, and what is held for payments in
         #: flight (the sum of ``reservations``).

@@ -18,7 +18,7 @@ from uuid import UUID
 import attrs
 from eventsourcing.domain import event
 
-from paycore.domain.aggregate import Lifecycle, PaycoreAggregate, table, upcast_adding
+from paycore.domain.aggregate import Lifecycle, PaycoreAggregate, Typed, table, upcast_adding
 from paycore.domain.arguments import invalid
 from paycore.domain.errors import (
     PartialPaymentAmount,
@@ -107,6 +107,9 @@ class Payment(PaycoreAggregate):
         TOPIC = "paycore.Payment.Created"
 
     OBJECT_KIND: ClassVar[str] = "payment"
+    #: Enum-typed however the aggregate was restored (a snapshot stores strings).
+    payment_type = Typed(PaymentType)
+    status = Typed(PaymentStatus)
 
     @classmethod
     def initiate(
@@ -171,8 +174,6 @@ class Payment(PaycoreAggregate):
         self.allocations = allocations
         self.partial = partial
         self.remarks = remarks
-        #: Set from the event by :meth:`Initiated.apply`.
-        self.status: PaymentStatus
         self.otp: OtpChallenge | None = None
         self.reference: str | None = None
         self.utr: str | None = None

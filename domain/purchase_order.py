@@ -18,6 +18,7 @@ from paycore.domain.aggregate import (
     Lifecycle,
     ObjectVersion,
     PaycoreAggregate,
+    Typed,
     VersionedObject,
     table,
     upcast_adding,
@@ -94,6 +95,8 @@ class PurchaseOrder(PaycoreAggregate, VersionedObject):
         TOPIC = "paycore.PurchaseOrder.Created"
 
     OBJECT_KIND: ClassVar[str] = "purchase order"
+    #: Enum-typed however the aggregate was restored (a snapshot stores strings).
+    status = Typed(PurchaseOrderStatus)
 
     @staticmethod
     def create_id(object_id: str) -> UUID:
@@ -143,7 +146,6 @@ class PurchaseOrder(PaycoreAggregate, VersionedObject):
         self.buyer_b2b_id = buyer_b2b_id
         self.supplier_b2b_id = supplier_b2b_id
         #: Set from the event by :meth:`Drafted.apply`.
-        self.status: PurchaseOrderStatus
         self.fulfilled = Money.ZERO
 
     @property
