@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from paycore.adapters.enkash.errors import RequestValidationError
+from paycore.domain.errors import ConfigurationError
 
 ENV_PREFIX = "PAYCORE_ENKASH_"
 
@@ -48,7 +48,8 @@ class EnkashConfig(BaseModel):
     def from_env(cls, environ: Mapping[str, str] | None = None) -> EnkashConfig:
         """Read ``PAYCORE_ENKASH_<FIELD>`` for every field (upper case).
 
-        Fields with a default may be left unset.
+        Fields with a default may be left unset. A missing or invalid one is a
+        :class:`~paycore.domain.errors.ConfigurationError` naming its variable.
         """
         source = os.environ if environ is None else environ
         values: dict[str, Any] = {}
@@ -59,10 +60,13 @@ class EnkashConfig(BaseModel):
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
+            # A setting of this process, not a request to the platform: CONFIGURATION,
+            # naming the variable (never its value: it may be a secret).
             first = exc.errors()[0]
-            field = ENV_PREFIX + str(first["loc"][0]).upper() if first["loc"] else ""
-            raise RequestValidationError(
-                f"environment variable {field}: {first['msg']}", field=field
+            setting = ENV_PREFIX + str(first["loc"][0]).upper() if first["loc"] else ENV_PREFIX
+            problem = "is not set" if first["type"] == "missing" else first["msg"].lower()
+            raise ConfigurationError(
+                f"environment variable {setting} {problem}", setting=setting
             ) from None
 
     def timeout(self) -> httpx.Timeout:

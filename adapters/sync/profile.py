@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from paycore.adapters.enkash import models as m
+from paycore.domain.errors import ConfigurationError
 
 PROFILE_VARIABLE = "PAYCORE_SYNC_PROFILE"
 
@@ -35,9 +36,26 @@ class PartnerProfile(BaseModel):
 
     @classmethod
     def from_file(cls, path: str | Path | None = None) -> PartnerProfile:
-        """Reads the JSON file at ``path``, or at ``$PAYCORE_SYNC_PROFILE``."""
+        """Reads the JSON file at ``path``, or at ``$PAYCORE_SYNC_PROFILE``.
+
+        Every problem (no file named, one that cannot be read, one that fails validation)
+        is a :class:`~paycore.domain.errors.ConfigurationError` of one line naming the
+        file and, for a bad value, its field (never the value).
+        """
         where = path or os.environ.get(PROFILE_VARIABLE)
         if not where:
             msg = f"pass a partner profile file or set {PROFILE_VARIABLE}"
-            raise ValueError(msg)
-        return cls.model_validate_json(Path(where).read_text())
+            raise ConfigurationError(msg, setting=PROFILE_VARIABLE)
+        try:
+            text = Path(where).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8"
+            msg = f"partner profile {where}: {reason.lower()}"
+            raise ConfigurationError(msg, path=str(where)) from None
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(part) for part in first["loc"]) or "(the file)"
+            msg = f"partner profile {where}: {field}: {first['msg'].lower()}"
+            raise ConfigurationError(msg, path=str(where), field=field) from None

@@ -30,6 +30,7 @@ from paycore.adapters.enkash import (
     crypto,
 )
 from paycore.adapters.enkash import models as m
+from paycore.domain.errors import ConfigurationError
 from tests.adapters.enkash.builders import COMPANY
 
 SECRET = "unit-client-secret"
@@ -460,6 +461,22 @@ def test_config_reads_every_field_from_the_environment() -> None:
 
 
 def test_config_from_environment_names_the_missing_variable() -> None:
-    with pytest.raises(RequestValidationError) as raised:
+    with pytest.raises(ConfigurationError) as raised:
         EnkashConfig.from_env({})
-    assert raised.value.field == "PAYCORE_ENKASH_CARD_BASE_URL"
+    assert raised.value.code == "CONFIGURATION"
+    assert raised.value.details == {"setting": "PAYCORE_ENKASH_CARD_BASE_URL"}
+    assert raised.value.message == "environment variable PAYCORE_ENKASH_CARD_BASE_URL is not set"
+
+
+def test_config_from_environment_names_an_invalid_variable_but_not_its_value() -> None:
+    environ = {
+        f"PAYCORE_ENKASH_{name.upper()}": "x"
+        for name in EnkashConfig.model_fields
+        if name not in ("connect_timeout", "read_timeout", "token_refresh_margin")
+    }
+    environ["PAYCORE_ENKASH_READ_TIMEOUT"] = "-1"
+    with pytest.raises(ConfigurationError) as raised:
+        EnkashConfig.from_env(environ)
+    assert raised.value.details == {"setting": "PAYCORE_ENKASH_READ_TIMEOUT"}
+    assert raised.value.message.startswith("environment variable PAYCORE_ENKASH_READ_TIMEOUT ")
+    assert "-1" not in raised.value.message
