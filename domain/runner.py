@@ -27,6 +27,7 @@ or written yet), then hands :meth:`CommandRunner._run` an *action*: a function o
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import random
@@ -40,6 +41,7 @@ from contextvars import ContextVar
 from copy import deepcopy
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar
+from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 import attrs
@@ -323,8 +325,13 @@ class CommandRunner(Application[UUID]):
         try:
             super().__init__(env={**settings, **(env or {})})
         except PersistenceError as fault:
+            # Close what was opened (a connection pool and its threads) here, not in the
+            # library's __del__, which may run in one of the pool's own threads.
+            if hasattr(self, "factory"):
+                with contextlib.suppress(Exception):
+                    self.factory.close()
             raise _unavailable(
-                "opening the store", fault, committed=False, retry_safe=True
+                f"opening the store {_shown(url)}", fault, committed=False, retry_safe=True
             ) from fault
         except OSError as error:  # how the library refuses a setting it cannot use
             raise ConfigurationError(str(error)) from None
@@ -682,6 +689,16 @@ class _OutcomeUnknown(Exception):
     def __init__(self, fault: PersistenceError) -> None:
         super().__init__(str(fault))
         self.fault = fault
+
+
+def _shown(url: str) -> str:
+    """A store URL fit for an error message: its scheme, host, port and path, never a
+    password or the query."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    user = f"{parts.username}@" if parts.username else ""
+    return f"{parts.scheme}://{user}{host}{port}{parts.path}"
 
 
 def _unavailable(

@@ -76,6 +76,8 @@ def _postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
         "POSTGRES_LOCK_TIMEOUT": "5",
         "POSTGRES_POOL_SIZE": "5",
+        # An unreachable server is reported in seconds, not after the library's 30.
+        "POSTGRES_CONNECT_TIMEOUT": "5",
     }
     for name, values in parse_qs(parts.query).items():
         if name not in POSTGRES_OPTIONS:
