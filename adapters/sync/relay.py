@@ -135,14 +135,16 @@ class SyncRelay:
         self._thread = threading.Thread(target=self.run, name=CONSUMER, daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float | None = 10.0) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
 
     def close(self) -> None:
-        self.stop()
+        # Waits for the worker's pass to end (its remote calls have timeouts), so that
+        # the lease is released and the tables are not closed under a running pass.
+        self.stop(timeout=None)
         self._tables.close()
 
     def run(self, stop: threading.Event | None = None) -> None:
