@@ -40,7 +40,7 @@ from paycore.domain.errors import (
     SpendTransactionReused,
     shown,
 )
-from paycore.domain.money import Money
+from paycore.domain.money import Money, rupees
 from paycore.domain.otp import OtpChallenge, require_challenge
 from paycore.domain.values import Immutable
 
@@ -339,8 +339,8 @@ class CardAccount(PaycoreAggregate):
             raise InvalidArgument(msg, card_id=card_id)
         if (initial_load or kind is CardKind.GIFT) and initial_load < MINIMUM_LOAD:
             msg = (
-                f"an initial load is nothing or at least {MINIMUM_LOAD}, and a gift card "
-                f"carries its value from issue; not {initial_load}"
+                f"an initial load is nothing or at least {rupees(MINIMUM_LOAD)}, and a gift card "
+                f"carries its value from issue; not {rupees(initial_load)}"
             )
             raise LoadBelowMinimum(msg, amount=str(initial_load), minimum=str(MINIMUM_LOAD))
         self._check_cap(initial_load)
@@ -413,7 +413,7 @@ class CardAccount(PaycoreAggregate):
             return
         if earlier is not None:
             msg = (
-                f"load reference {reference} was used for {earlier.amount} to card "
+                f"load reference {reference} was used for {rupees(earlier.amount)} to card "
                 f"{earlier.card_id}; a different load needs a new reference"
             )
             raise LoadReferenceReused(
@@ -426,7 +426,7 @@ class CardAccount(PaycoreAggregate):
             )
         card = self.card(card_id)
         if amount < MINIMUM_LOAD:
-            msg = f"a load must be at least {MINIMUM_LOAD}, not {amount}"
+            msg = f"a load must be at least {rupees(MINIMUM_LOAD)}, not {rupees(amount)}"
             raise LoadBelowMinimum(msg, amount=str(amount), minimum=str(MINIMUM_LOAD))
         if card.kind is CardKind.GIFT:
             msg = f"card {card_id} is a gift card; gift cards cannot be loaded after issue"
@@ -452,8 +452,8 @@ class CardAccount(PaycoreAggregate):
     def _check_cap(self, balance_after: Money, **details: Any) -> None:
         if balance_after > self.balance_cap:
             msg = (
-                f"the card balance would be {balance_after}, above the account's "
-                f"cap of {self.balance_cap}"
+                f"the card balance would be {rupees(balance_after)}, above the account's "
+                f"cap of {rupees(self.balance_cap)}"
             )
             raise BalanceCapExceeded(
                 msg, balance_after=str(balance_after), cap=str(self.balance_cap), **details
@@ -474,7 +474,7 @@ class CardAccount(PaycoreAggregate):
             return
         if earlier is not None:
             msg = (
-                f"transaction {transaction_id} was recorded as {earlier.amount} by card "
+                f"transaction {transaction_id} was recorded as {rupees(earlier.amount)} by card "
                 f"{earlier.card_id} ({earlier.channel}, {earlier.occurred_at.isoformat()}); "
                 "a different spend cannot reuse its id"
             )
@@ -502,7 +502,7 @@ class CardAccount(PaycoreAggregate):
             msg = f"the {channel} channel is switched off for card {card_id}"
             raise ChannelDisabled(msg, card_id=card_id, channel=str(channel))
         if amount > card.balance:
-            msg = f"{amount} is more than the available balance of {card.balance}"
+            msg = f"{rupees(amount)} is more than the available balance of {rupees(card.balance)}"
             raise InsufficientBalance(
                 msg, card_id=card_id, amount=str(amount), balance=str(card.balance)
             )
@@ -738,7 +738,11 @@ def replacement_block_code(*, activated: bool) -> BlockCode:
     return UL if activated else AP
 
 
+def _read(value: Money | int) -> str:
+    return rupees(value) if isinstance(value, Money) else str(value)
+
+
 def _check_limit(name: str, value: Money | int, limit: Money | int | None) -> None:
     if limit is not None and value > limit:  # type: ignore[operator]
-        msg = f"the {name} limit of {limit} would be exceeded ({value})"
+        msg = f"the {name} limit of {_read(limit)} would be exceeded ({_read(value)})"
         raise SpendLimitExceeded(msg, limit=name, value=str(value), maximum=str(limit))

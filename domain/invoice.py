@@ -36,7 +36,7 @@ from paycore.domain.errors import (
     InvoiceOverpayment,
     InvoiceTransitionError,
 )
-from paycore.domain.money import Money, total
+from paycore.domain.money import Money, rupees, total
 from paycore.domain.values import Immutable
 
 #: How many letters or digits follow ``INV`` in an invoice objectId.
@@ -254,8 +254,9 @@ class Invoice(PaycoreAggregate, VersionedObject):
         credits = self._confirmed_notes(NoteType.CREDIT)
         if total + self._confirmed_notes(NoteType.DEBIT) < credits + self.settled + self.reserved:
             msg = (
-                f"a total of {total} is less than the {credits} of confirmed credit notes "
-                f"and payments on invoice {self.object_id}; the outstanding would be negative"
+                f"a total of {rupees(total)} is less than the {rupees(credits)} of confirmed "
+                f"credit notes and payments on invoice {self.object_id}; the outstanding "
+                "would be negative"
             )
             raise CdNoteExceedsOutstanding(msg, invoice=self.object_id, total=str(total))
         self._edited(
@@ -297,8 +298,8 @@ class Invoice(PaycoreAggregate, VersionedObject):
         INVOICE_LIFECYCLE.check(self.status, _I.CANCELLED, invoice=self.object_id)
         if self.settled or self.reservations:
             msg = (
-                f"invoice {self.object_id} has payments settled ({self.settled}) or in "
-                f"flight ({self.reserved}); it can no longer be cancelled"
+                f"invoice {self.object_id} has payments settled ({rupees(self.settled)}) or in "
+                f"flight ({rupees(self.reserved)}); it can no longer be cancelled"
             )
             raise InvoiceHasPayments(msg, invoice=self.object_id)
         self._cancelled(remarks=remarks, object_version=object_version, status=_I.CANCELLED)
@@ -331,8 +332,8 @@ class Invoice(PaycoreAggregate, VersionedObject):
         self.require_payable()
         if amount > self.outstanding:
             msg = (
-                f"{amount} is more than the {self.outstanding} outstanding on invoice "
-                f"{self.object_id}"
+                f"{rupees(amount)} is more than the {rupees(self.outstanding)} outstanding "
+                f"on invoice {self.object_id}"
             )
             raise InvoiceOverpayment(
                 msg,
@@ -420,8 +421,8 @@ class Invoice(PaycoreAggregate, VersionedObject):
             raise CdNoteError(msg, note_id=note_id)
         if note.note_type is NoteType.CREDIT and note.amount > self.outstanding:
             msg = (
-                f"credit note {note_id} of {note.amount} exceeds the {self.outstanding} "
-                f"outstanding on invoice {self.object_id}"
+                f"credit note {note_id} of {rupees(note.amount)} exceeds the "
+                f"{rupees(self.outstanding)} outstanding on invoice {self.object_id}"
             )
             raise CdNoteExceedsOutstanding(
                 msg, note_id=note_id, amount=str(note.amount), outstanding=str(self.outstanding)

@@ -78,7 +78,8 @@ def read_amount(value: object, argument: str = "amount") -> Decimal:
         )
         raise MoneyError(msg, **details)
     if amount > MAX_AMOUNT:
-        msg = f"{argument} {details['value']} is larger than the largest amount, {MAX_AMOUNT}"
+        largest = rupees(MAX_AMOUNT)
+        msg = f"{argument} {details['value']} is larger than the largest amount, {largest}"
         raise MoneyError(msg, **details, maximum=str(MAX_AMOUNT))
     paise = amount.quantize(_PAISE, context=_EXACT)
     if paise != amount:
@@ -139,7 +140,9 @@ class Money(Immutable):
         return self.amount != 0
 
     def __str__(self) -> str:
-        return f"₹{self.amount}"
+        """The plain decimal that JSON and error ``details`` carry (``"6800.00"``); a
+        person reads :func:`rupees` instead."""
+        return str(self.amount)
 
 
 Money.ZERO = Money(0)

@@ -28,7 +28,7 @@ from paycore.domain.errors import (
     PaymentTypeError,
 )
 from paycore.domain.invoice import Invoice
-from paycore.domain.money import Money, total
+from paycore.domain.money import Money, rupees, total
 from paycore.domain.otp import OtpChallenge, require_challenge
 
 MINIMUM_PARTIAL = Money("1.00")
@@ -302,8 +302,8 @@ def _partial_amount(invoices: Sequence[Invoice], amount: Money) -> Money:
         raise PartialPaymentNotAllowed(msg, invoice=invoice.object_id)
     if not MINIMUM_PARTIAL <= amount < invoice.outstanding:
         msg = (
-            f"a partial payment is at least {MINIMUM_PARTIAL} and less than the "
-            f"{invoice.outstanding} outstanding, not {amount}"
+            f"a partial payment is at least {rupees(MINIMUM_PARTIAL)} and less than the "
+            f"{rupees(invoice.outstanding)} outstanding, not {rupees(amount)}"
         )
         raise PartialPaymentAmount(
             msg,

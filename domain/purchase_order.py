@@ -30,7 +30,7 @@ from paycore.domain.errors import (
     PurchaseOrderOverfulfilment,
     PurchaseOrderTransitionError,
 )
-from paycore.domain.money import Money
+from paycore.domain.money import Money, rupees
 
 #: The docs give no pattern for a PO objectId; we take the invoice's shape, with "PO".
 #: The most letters or digits that follow ``PO`` in a purchase order objectId.
@@ -222,7 +222,7 @@ class PurchaseOrder(PaycoreAggregate, VersionedObject):
         self._move(status)
         if value > self.unfulfilled:
             msg = (
-                f"{value} is more than the {self.unfulfilled} still unfulfilled on "
+                f"{rupees(value)} is more than the {rupees(self.unfulfilled)} still unfulfilled on "
                 f"purchase order {self.object_id}"
             )
             raise PurchaseOrderOverfulfilment(

@@ -310,7 +310,7 @@ def test_credit_note_never_takes_the_outstanding_below_zero(core: PaymentsCore) 
     with refused(core, CdNoteExceedsOutstanding, "CD_NOTE_EXCEEDS_OUTSTANDING") as refusal:
         core.confirm_cd_note(invoice_id, "CN-BIG")
 
-    assert refusal.value.details["outstanding"] == "₹400.00"
+    assert refusal.value.details["outstanding"] == "400.00"
     assert not core.get_invoice(invoice_id).notes["CN-BIG"].confirmed
     assert outstanding(core, invoice_id) == Money("400.00")
     core.confirm_cd_note(invoice_id, "CN-ALL")

@@ -4,7 +4,9 @@ paycore is installed editable with a package-dir mapping (``paycore.domain`` ->
 ``domain/``), so mutmut cannot run in this tree: its mutant names come from file paths
 and the tests would import the original sources. The copy has the installed layout
 (``paycore/domain``, ``paycore/adapters``, ``paycore/projections``), made from the
-committed tree (``git archive HEAD``), so nothing in the working tree is ever mutated.
+committed tree (``git archive HEAD``), so nothing in the working tree is ever mutated;
+its ``tests/`` folder is then taken from the working tree, so new tests can be tried on
+the committed sources before they are committed.
 
     python tests/mutation/run.py                       # every target, one run per file
     python tests/mutation/run.py domain/money.py       # one file
@@ -69,6 +71,8 @@ def make_copy(work: Path, target: str, tests: str | None = None) -> None:
         ["git", "-C", str(ROOT), "archive", "HEAD"], check=True, capture_output=True
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(work)], input=archive, check=True)
+    shutil.rmtree(work / "tests")
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__"))
     (work / "paycore").mkdir()
     for package in ("domain", "adapters", "projections"):
         shutil.move(work / package, work / "paycore" / package)
@@ -107,14 +111,22 @@ def run_one(target: str, names: list[str], keep: bool, tests: list[str]) -> Coun
         with log.open("w") as out:
             code = subprocess.run(
                 ["nice", "-n", "15", MUTMUT, "run", "--max-children", "2", *patterns],
-                cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT, check=False,
+                cwd=work,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=False,
             ).returncode
         if code != 0:
             sys.stdout.write(log.read_text(encoding="utf-8")[-3000:])
             raise SystemExit(f"mutmut run failed for {target} (exit {code}); log in {log}")
         results = subprocess.run(
-            [MUTMUT, "results", "--all", "true"], cwd=work, env=env,
-            capture_output=True, text=True, check=True,
+            [MUTMUT, "results", "--all", "true"],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         statuses: dict[str, str] = {}
         for line in results.splitlines():
@@ -151,7 +163,9 @@ def main() -> int:
     parser.add_argument("files", nargs="*", help="targets, e.g. domain/money.py")
     parser.add_argument("--sample", action="store_true", help="the fixed CI sample")
     parser.add_argument(
-        "--tests", action="append", default=[],
+        "--tests",
+        action="append",
+        default=[],
         help="run only these test files (a quicker, stricter run: a lower bound)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the copy to inspect")
@@ -179,8 +193,10 @@ def main() -> int:
         other = sum(v for k, v in c.items() if k not in judged_keys)
         judged = c["killed"] + c["survived"] + c["timeout"]
         rate = f"{100 * (c['killed'] + c['timeout']) / judged:.1f}%" if judged else "-"
-        print(f"{target:36} {c['killed']:6} {c['survived']:8} {c['equivalent']:10} "
-              f"{c['timeout']:7} {other:5}  {rate:>8}")
+        print(
+            f"{target:36} {c['killed']:6} {c['survived']:8} {c['equivalent']:10} "
+            f"{c['timeout']:7} {other:5}  {rate:>8}"
+        )
     for name in SURVIVORS:
         print("survived:", name)
     return 1 if SURVIVORS else 0
