@@ -1,0 +1,220 @@
+"""Purchase order refusals with their codes, details and messages, the fulfilment boundary
+on both sides, and what each event records for an audit reader (issue 16)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from paycore.domain.aggregate import Audit, ObjectVersion, Source, recording
+from paycore.domain.errors import PaycoreError
+from paycore.domain.money import Money
+from paycore.domain.purchase_order import PurchaseOrder, SupplierResponse, unfulfilled_of
+
+AUDIT = Audit("buyer-clerk", Source.SYSTEM, "c", "c", datetime(2026, 1, 1, tzinfo=UTC))
+OBJECT_ID = "PO" + "0" * 31 + "7"
+
+
+@pytest.fixture(autouse=True)
+def audited() -> Iterator[None]:
+    with recording(AUDIT):
+        yield
+
+
+def drafted(amount: str = "1000.00") -> PurchaseOrder:
+    return PurchaseOrder(
+        object_id=OBJECT_ID,
+        buyer_po_number="BUY-7",
+        subject="Laptops",
+        total=Money(amount),
+        buyer_b2b_id="BUYER",
+        supplier_b2b_id="SUPPLIER",
+    )
+
+
+def accepted(amount: str = "1000.00") -> PurchaseOrder:
+    order = drafted(amount)
+    order.send(None)
+    order.record_response(SupplierResponse.ACCEPT, "ok", None)
+    return order
+
+
+def refusal(call: Any, *args: Any) -> PaycoreError:
+    with pytest.raises(PaycoreError) as raised:
+        call(*args)
+    return raised.value
+
+
+def last_event(order: PurchaseOrder) -> Any:
+    return order.pending_events[-1]
+
+
+def test_a_purchase_order_id_follows_from_its_object_id_and_never_changes() -> None:
+    assert PurchaseOrder.create_id("PO1") == UUID("c58e01d9-134e-5c05-b038-0bed4f127361")
+
+
+def test_format_refusals_name_the_argument_and_the_value() -> None:
+    error = refusal(PurchaseOrder.check_object_id, "PO-1")
+    assert error.code == "PO_ID_FORMAT"
+    assert error.details == {
+        "argument": "object_id",
+        "value": "'PO-1'",
+        "pattern": "PO[A-Za-z0-9]{1,48}",
+    }
+    assert PurchaseOrder.check_object_id("P" + "O" * 49) == "P" + "O" * 49
+    assert refusal(PurchaseOrder.check_object_id, "PO" + "1" * 49).code == "PO_ID_FORMAT"
+    error = refusal(PurchaseOrder.check_number, "N" * 51)
+    assert error.code == "INVALID_ARGUMENT"
+    assert error.details == {"argument": "buyer_po_number", "value": repr("N" * 51)}
+    assert error.message.startswith("buyer_po_number must be 1-50 characters")
+    assert PurchaseOrder.check_number("N" * 50) == "N" * 50
+
+
+def test_a_draft_records_the_order_at_object_version_one() -> None:
+    order = drafted()
+    (event,) = order.pending_events
+    assert isinstance(event, PurchaseOrder.Drafted)
+    assert (event.object_id, event.buyer_po_number, event.subject, event.total) == (
+        OBJECT_ID,
+        "BUY-7",
+        "Laptops",
+        Money("1000.00"),
+    )
+    assert (event.buyer_b2b_id, event.supplier_b2b_id) == ("BUYER", "SUPPLIER")
+    assert (event.status, event.object_version) == ("DRAFT", 1)
+    assert (order.status, order.object_version) == ("DRAFT", 1)
+    assert (order.fulfilled, order.unfulfilled) == (Money.ZERO, Money("1000.00"))
+
+
+def test_each_status_change_records_its_status_remarks_and_version() -> None:
+    order = drafted()
+    order.send(ObjectVersion(1, 2))
+    assert (last_event(order).status, last_event(order).remarks) == ("SENT", "")
+    assert last_event(order).object_version == 2
+    order.record_response(SupplierResponse.RETURN, "price too high", ObjectVersion(2, 3))
+    event = last_event(order)
+    assert isinstance(event, PurchaseOrder.StatusChanged)
+    assert (event.status, event.remarks, event.object_version) == ("RETURNED", "price too high", 3)
+    order.cancel("bought elsewhere", None)
+    event = last_event(order)
+    assert (event.status, event.remarks, event.object_version) == (
+        "CANCELLED",
+        "bought elsewhere",
+        4,
+    )
+    assert (order.status, order.object_version) == ("CANCELLED", 4)
+
+
+def test_closing_records_no_remarks() -> None:
+    order = accepted()
+    order.record_fulfilment(Money("1000.00"))
+    order.close(None)
+    event = last_event(order)
+    assert (event.status, event.remarks, event.object_version) == ("CLOSED", "", 4)
+
+
+def test_an_edit_records_the_subject_total_status_and_version() -> None:
+    order = drafted()
+    order.send(None)
+    order.edit("Laptops and bags", Money("1200.00"), ObjectVersion(2, 3))
+    event = last_event(order)
+    assert isinstance(event, PurchaseOrder.Edited)
+    assert (event.subject, event.total, event.status, event.object_version) == (
+        "Laptops and bags",
+        Money("1200.00"),
+        "SENT",
+        3,
+    )
+    assert (order.subject, order.total, order.unfulfilled) == (
+        "Laptops and bags",
+        Money("1200.00"),
+        Money("1200.00"),
+    )
+
+
+def test_an_order_past_its_response_cannot_be_edited_and_the_refusal_says_from_where() -> None:
+    order = accepted()
+    error = refusal(order.edit, "Bags", Money("10.00"), None)
+    assert error.code == "PO_TRANSITION"
+    assert error.details == {
+        "status": "ACCEPTED",
+        "attempted": "edit",
+        "allowed": ["DRAFT", "RETURNED", "SENT"],
+    }
+    assert error.message == (
+        "a purchase order in ACCEPTED cannot be edited; allowed from: DRAFT, RETURNED, SENT"
+    )
+    assert (order.subject, order.object_version) == ("Laptops", 3)
+
+
+def test_a_stale_edit_is_refused_as_stale_before_the_status_is_looked_at() -> None:
+    order = accepted()
+    error = refusal(order.edit, "Bags", Money("10.00"), ObjectVersion(2, 3))
+    assert error.code == "OBJECT_VERSION_STALE"
+    assert error.details == {"held": 3, "current": 2, "new": 3}
+
+
+def test_a_move_outside_the_table_names_the_order() -> None:
+    order = drafted()
+    error = refusal(order.close, None)
+    assert error.code == "PO_TRANSITION"
+    assert error.details == {
+        "purchase_order": OBJECT_ID,
+        "status": "DRAFT",
+        "attempted": "CLOSED",
+        "allowed": ["CANCELLED", "DRAFT", "SENT"],
+    }
+
+
+def test_fulfilment_of_exactly_the_rest_fulfils_the_order() -> None:
+    order = accepted()
+    order.record_fulfilment(Money("999.99"))
+    event = last_event(order)
+    assert isinstance(event, PurchaseOrder.FulfilmentRecorded)
+    assert (event.value, event.status) == (Money("999.99"), "PARTIALLY_FULFILLED")
+    order.record_fulfilment(Money("0.01"))
+    assert (last_event(order).value, last_event(order).status) == (Money("0.01"), "FULFILLED")
+    assert (order.status, order.fulfilled, order.unfulfilled) == (
+        "FULFILLED",
+        Money("1000.00"),
+        Money.ZERO,
+    )
+
+
+def test_fulfilment_of_all_at_once_fulfils_the_order() -> None:
+    order = accepted()
+    order.record_fulfilment(Money("1000.00"))
+    assert order.status == "FULFILLED"
+
+
+def test_fulfilment_a_paisa_beyond_the_order_is_refused_with_what_is_left() -> None:
+    order = accepted()
+    error = refusal(order.record_fulfilment, Money("1000.01"))
+    assert error.code == "PO_OVERFULFILMENT"
+    assert error.details == {
+        "purchase_order": OBJECT_ID,
+        "value": "1000.01",
+        "unfulfilled": "1000.00",
+    }
+    assert error.message == (
+        f"₹1,000.01 is more than the ₹1,000.00 still unfulfilled on purchase order {OBJECT_ID}"
+    )
+    assert (order.status, order.fulfilled) == ("ACCEPTED", Money.ZERO)
+
+
+def test_fulfilment_before_acceptance_is_a_transition_refusal() -> None:
+    order = drafted()
+    order.send(None)
+    error = refusal(order.record_fulfilment, Money("1.00"))
+    assert error.code == "PO_TRANSITION"
+    assert error.details["attempted"] == "PARTIALLY_FULFILLED"
+    error = refusal(order.record_fulfilment, Money("1000.00"))
+    assert error.details["attempted"] == "FULFILLED"
+
+
+def test_what_is_unfulfilled_is_the_total_less_what_arrived() -> None:
+    assert unfulfilled_of(Money("1000.00"), Money("250.50")) == Money("749.50")
