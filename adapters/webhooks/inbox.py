@@ -38,6 +38,7 @@ from eventsourcing.persistence import PersistenceError
 from pydantic import ValidationError
 
 from paycore.adapters.persistence.tables import SideTables
+from paycore.adapters.telemetry import fields
 from paycore.adapters.webhooks.auth import WebhookAuth
 from paycore.adapters.webhooks.routes import ROUTES, Versioned, WebhookCommand
 from paycore.domain import CommandContext, PaymentsCore
@@ -113,24 +114,40 @@ class WebhookInbox:
     def _handle(self, path: str, headers: dict[str, str], body: bytes) -> Reply:
         route = ROUTES.get(path)
         if route is None:
-            log.warning("webhook refused: unknown path %r", path[:100])
+            log.warning(
+                "webhook refused: unknown path %r", path[:100],
+                extra=fields(path=path[:100], outcome="refused", code="WEBHOOK_UNKNOWN_PATH"),
+            )  # fmt: skip
             return _reply(404, code="WEBHOOK_UNKNOWN_PATH")
         if not self.auth.verify(headers, body):
-            log.warning("webhook refused: %s unauthenticated", path)
+            log.warning(
+                "webhook refused: %s unauthenticated", path,
+                extra=fields(path=path, outcome="refused", code="WEBHOOK_UNAUTHENTICATED"),
+            )  # fmt: skip
             return _reply(401, code="WEBHOOK_UNAUTHENTICATED")
         given_id = headers.get(MESSAGE_ID_HEADER.lower())
         if given_id is not None and not _MESSAGE_ID.fullmatch(given_id):
-            log.warning("webhook refused: %s malformed (%s)", path, MESSAGE_ID_HEADER)
+            log.warning(
+                "webhook refused: %s malformed (%s)", path, MESSAGE_ID_HEADER,
+                extra=fields(path=path, outcome="refused", code="WEBHOOK_MALFORMED",
+                             field=MESSAGE_ID_HEADER),
+            )  # fmt: skip
             return _reply(400, code="WEBHOOK_MALFORMED", field=MESSAGE_ID_HEADER)
         try:
             command = route.parse(json.loads(body.decode()))
         except (ValueError, RecursionError, ValidationError, PaycoreError) as malformed:
             code, where = _malformation(malformed)
-            log.warning("webhook refused: %s malformed (%s at %s)", path, code, where)
+            log.warning(
+                "webhook refused: %s malformed (%s at %s)", path, code, where,
+                extra=fields(path=path, outcome="refused", code=code, field=where),
+            )  # fmt: skip
             return _reply(400, code=code, field=where)
         message_id = given_id or _digest(path, body)
         if command is None:
-            log.info("webhook %s %s acknowledged", path, message_id)
+            log.info(
+                "webhook %s %s acknowledged", path, message_id,
+                extra=fields(path=path, message_id=message_id, outcome="acknowledged"),
+            )  # fmt: skip
             return _reply(200, outcome="acknowledged", message_id=message_id)
         return self._deliver(path, message_id, body, command)
 
@@ -147,15 +164,23 @@ class WebhookInbox:
     def _deliver(self, path: str, message_id: str, body: bytes, command: WebhookCommand) -> Reply:
         key = KEY_PREFIX + message_id
         if self._recorded(key):
-            log.info("webhook %s %s: duplicate, nothing run", path, message_id)
+            log.info(
+                "webhook %s %s: duplicate, nothing run", path, message_id,
+                extra=fields(path=path, message_id=message_id, outcome="duplicate"),
+            )  # fmt: skip
             return _reply(200, outcome="duplicate", message_id=message_id)
         versioned = command.versioned
         held = self._held(versioned) if versioned else 0
         if versioned is not None and versioned.version.current > held:
             self._park(message_id, versioned, path, body)
             if versioned.version.current > self._held(versioned):
-                log.info("webhook %s %s parked at %s v%d", path, message_id, versioned.key,
-                         versioned.version.current)  # fmt: skip
+                log.info(
+                    "webhook %s %s parked at %s v%d", path, message_id, versioned.key,
+                    versioned.version.current,
+                    extra=fields(path=path, message_id=message_id, outcome="parked",
+                                 object_key=versioned.key,
+                                 object_version=versioned.version.current),
+                )  # fmt: skip
                 return _reply(202, outcome="parked", message_id=message_id)
             # The missing version arrived while this one was being parked: take it back
             # (if another delivery took it first, the idempotency key makes it once).
@@ -182,12 +207,22 @@ class WebhookInbox:
         except PaycoreError as error:
             if not self._recorded(key):
                 # Refused before anything was written: a value the domain will not take.
-                log.warning("webhook refused: %s %s %s", path, message_id, error.code)
+                log.warning(
+                    "webhook refused: %s %s %s", path, message_id, error.code,
+                    extra=fields(path=path, message_id=message_id, outcome="refused",
+                                 code=error.code),
+                )  # fmt: skip
                 return _reply(400, code=error.code, message=error.message)
             outcome = "stale" if stale or error.code == "OBJECT_VERSION_STALE" else "refused"
-            log.info("webhook %s %s %s (%s), recorded", path, message_id, outcome, error.code)
+            log.info(
+                "webhook %s %s %s (%s), recorded", path, message_id, outcome, error.code,
+                extra=fields(path=path, message_id=message_id, outcome=outcome, code=error.code),
+            )  # fmt: skip
             return _reply(200, outcome=outcome, code=error.code, message_id=message_id)
-        log.info("webhook %s %s applied", path, message_id)
+        log.info(
+            "webhook %s %s applied", path, message_id,
+            extra=fields(path=path, message_id=message_id, outcome="applied"),
+        )  # fmt: skip
         return _reply(200, outcome="applied", message_id=message_id)
 
     def _release_parked(self, versioned: Versioned) -> None:
@@ -242,10 +277,18 @@ def _digest(path: str, body: bytes) -> str:
 def _fault(path: str, error: Exception) -> Reply:
     """The answer to a delivery that failed on paycore's side: the sender tries again."""
     if isinstance(error, _store_faults()):
-        log.error("webhook %r: the store failed (%s), 503", path[:100], type(error).__name__)
+        log.error(
+            "webhook %r: the store failed (%s), 503", path[:100], type(error).__name__,
+            extra=fields(path=path[:100], outcome="unavailable", code="WEBHOOK_STORE_UNAVAILABLE",
+                         error=type(error).__name__),
+        )  # fmt: skip
         return _reply(503, code="WEBHOOK_STORE_UNAVAILABLE", message="send the message again later")
     # the type only: the message of an unforeseen error may quote the body
-    log.error("webhook %r: %s in paycore, 500", path[:100], type(error).__name__)
+    log.error(
+        "webhook %r: %s in paycore, 500", path[:100], type(error).__name__,
+        extra=fields(path=path[:100], outcome="failed", code="WEBHOOK_INTERNAL_ERROR",
+                     error=type(error).__name__),
+    )  # fmt: skip
     return _reply(500, code="WEBHOOK_INTERNAL_ERROR", message="send the message again later")
 
 
