@@ -3,7 +3,8 @@ on both sides, and what each event records for an audit reader (issue 16)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -11,9 +12,13 @@ from uuid import UUID
 import pytest
 
 from paycore.domain.aggregate import Audit, ObjectVersion, Source, recording
+from paycore.domain.core import CommandContext, PaymentsCore
 from paycore.domain.errors import PaycoreError
+from paycore.domain.idempotency import IdempotencyRecord, fingerprint
 from paycore.domain.money import Money
 from paycore.domain.purchase_order import PurchaseOrder, SupplierResponse, unfulfilled_of
+from tests.domain.rule_checks import refused
+from tests.domain.test_purchase_order import drafted_order, po_object_id
 
 AUDIT = Audit("buyer-clerk", Source.SYSTEM, "c", "c", datetime(2026, 1, 1, tzinfo=UTC))
 OBJECT_ID = "PO" + "0" * 31 + "7"
@@ -218,3 +223,188 @@ def test_fulfilment_before_acceptance_is_a_transition_refusal() -> None:
 
 def test_what_is_unfulfilled_is_the_total_less_what_arrived() -> None:
     assert unfulfilled_of(Money("1000.00"), Money("250.50")) == Money("749.50")
+
+
+# The commands: each argument refused by its own name, and what a command records for a
+# retry (its name and fingerprint) and for an audit reader (who asked).
+
+CLERK = CommandContext(actor="clerk-9", correlation_id="corr-9")
+
+
+def record_of(core: PaymentsCore, key: str) -> IdempotencyRecord:
+    record = core.repository.get(IdempotencyRecord.create_id(key))
+    assert isinstance(record, IdempotencyRecord)
+    return record
+
+
+def actor_of_last_event(core: PaymentsCore, po_id: UUID) -> tuple[str, str, str]:
+    *_, stored = core.recorder.select_events(po_id, limit=1000)
+    state = json.loads(stored.state)
+    return (stored.topic.split(".")[2].split("#")[0], state["actor"], state["correlation_id"])
+
+
+def test_draft_records_its_name_fingerprint_and_actor(core: PaymentsCore) -> None:
+    po_id = core.draft_purchase_order(
+        po_object_id(1),
+        "BUY-1",
+        "Laptops",
+        "1000.00",
+        buyer_b2b_id="buyer",
+        supplier_b2b_id="supplier",
+        context=CLERK,
+        idempotency_key="k-draft",
+    )
+    assert po_id == PaymentsCore.purchase_order_id(po_object_id(1))
+    record = record_of(core, "k-draft")
+    assert (record.command, record.result) == ("draft_purchase_order", po_id)
+    assert record.fingerprint == fingerprint(
+        "draft_purchase_order",
+        {
+            "object_id": po_object_id(1),
+            "buyer_po_number": "BUY-1",
+            "subject": "Laptops",
+            "total": Money("1000.00"),
+            "buyer_b2b_id": "buyer",
+            "supplier_b2b_id": "supplier",
+        },
+    )
+    assert actor_of_last_event(core, po_id) == ("Drafted", "clerk-9", "corr-9")
+    order = core.get_purchase_order(po_id)
+    assert (order.buyer_po_number, order.subject, order.total) == (
+        "BUY-1",
+        "Laptops",
+        Money("1000.00"),
+    )
+    assert (order.buyer_b2b_id, order.supplier_b2b_id) == ("buyer", "supplier")
+
+
+def test_each_order_command_records_its_name_fingerprint_and_actor(core: PaymentsCore) -> None:
+    po_id = drafted_order(core)
+    steps: list[tuple[str, Callable[[str], None], dict[str, object], str]] = [
+        (
+            "edit_purchase_order",
+            lambda key: core.edit_purchase_order(
+                po_id, "Bags", "900.00", object_version=(1, 2), context=CLERK, idempotency_key=key
+            ),
+            {"po_id": po_id, "subject": "Bags", "total": Money("900.00"),
+             "version": ObjectVersion(1, 2)},
+            "Edited",
+        ),
+        (
+            "send_purchase_order",
+            lambda key: core.send_purchase_order(
+                po_id, object_version=(2, 3), context=CLERK, idempotency_key=key
+            ),
+            {"po_id": po_id, "version": ObjectVersion(2, 3)},
+            "StatusChanged",
+        ),
+        (
+            "record_po_response",
+            lambda key: core.record_po_response(
+                po_id, "ACCEPT", "in stock", object_version=(3, 4), context=CLERK,
+                idempotency_key=key,
+            ),
+            {"po_id": po_id, "response": SupplierResponse.ACCEPT, "remarks": "in stock",
+             "version": ObjectVersion(3, 4)},
+            "StatusChanged",
+        ),
+        (
+            "record_po_fulfilment",
+            lambda key: core.record_po_fulfilment(
+                po_id, "900.00", context=CLERK, idempotency_key=key
+            ),
+            {"po_id": po_id, "value": Money("900.00")},
+            "FulfilmentRecorded",
+        ),
+        (
+            "close_purchase_order",
+            lambda key: core.close_purchase_order(
+                po_id, object_version=(4, 5), context=CLERK, idempotency_key=key
+            ),
+            {"po_id": po_id, "version": ObjectVersion(4, 5)},
+            "StatusChanged",
+        ),
+    ]  # fmt: skip
+    for command, step, arguments, kind in steps:
+        step(f"k-{command}")
+        record = record_of(core, f"k-{command}")
+        assert record.command == command
+        assert record.fingerprint == fingerprint(command, arguments), command
+        assert actor_of_last_event(core, po_id) == (kind, "clerk-9", "corr-9"), command
+    order = core.get_purchase_order(po_id)
+    assert (order.status, order.object_version, order.fulfilled) == (
+        "CLOSED",
+        5,
+        Money("900.00"),
+    )
+    assert core.get_purchase_order(po_id, 1).subject == "Laptops"
+
+
+def test_cancel_records_its_name_fingerprint_and_actor(core: PaymentsCore) -> None:
+    po_id = drafted_order(core)
+    core.cancel_purchase_order(
+        po_id, "ordered twice", object_version=(1, 2), context=CLERK, idempotency_key="k-cancel"
+    )
+    record = record_of(core, "k-cancel")
+    assert record.command == "cancel_purchase_order"
+    assert record.fingerprint == fingerprint(
+        "cancel_purchase_order",
+        {"po_id": po_id, "remarks": "ordered twice", "version": ObjectVersion(1, 2)},
+    )
+    assert actor_of_last_event(core, po_id) == ("StatusChanged", "clerk-9", "corr-9")
+    order = core.get_purchase_order(po_id)
+    assert (order.status, order.object_version) == ("CANCELLED", 2)
+
+
+def test_a_key_used_to_send_an_order_is_refused_for_closing_it(core: PaymentsCore) -> None:
+    po_id = drafted_order(core)
+    core.send_purchase_order(po_id, idempotency_key="k-once")
+    with refused(core, PaycoreError, "IDEMPOTENCY_CONFLICT") as refusal:
+        core.close_purchase_order(po_id, idempotency_key="k-once")
+    assert refusal.value.details == {"key": "k-once", "original_command": "send_purchase_order"}
+
+
+def test_each_order_command_names_the_argument_it_refuses(core: PaymentsCore) -> None:
+    po_id = drafted_order(core)
+    good: dict[str, Any] = {
+        "object_id": po_object_id(2),
+        "buyer_po_number": "BUY-2",
+        "subject": "Laptops",
+        "total": "10.00",
+        "buyer_b2b_id": "b",
+        "supplier_b2b_id": "s",
+    }
+    bad = {"object_id": "PO-2", "buyer_po_number": "", "subject": "S" * 201, "total": "0",
+           "buyer_b2b_id": "", "supplier_b2b_id": 's"'}  # fmt: skip
+    for argument, value in bad.items():
+        arguments = {**good, argument: value}
+        positional = [arguments.pop(k) for k in ("object_id", "buyer_po_number", "subject")]
+        with pytest.raises(PaycoreError) as refusal:
+            core.draft_purchase_order(*positional, arguments.pop("total"), **arguments)
+        assert refusal.value.details["argument"] == argument
+        assert refusal.value.message.startswith(argument)
+    commands: list[tuple[str, Callable[[], object]]] = [
+        ("po_id", lambda: core.send_purchase_order("x")),  # type: ignore[arg-type]
+        ("po_id", lambda: core.close_purchase_order("x")),  # type: ignore[arg-type]
+        ("po_id", lambda: core.edit_purchase_order("x", "Bags", "1.00")),  # type: ignore[arg-type]
+        ("po_id", lambda: core.record_po_response("x", "ACCEPT", "ok")),  # type: ignore[arg-type]
+        ("po_id", lambda: core.record_po_fulfilment("x", "1.00")),  # type: ignore[arg-type]
+        ("po_id", lambda: core.cancel_purchase_order("x", "ok")),  # type: ignore[arg-type]
+        ("subject", lambda: core.edit_purchase_order(po_id, "", "1.00")),
+        ("total", lambda: core.edit_purchase_order(po_id, "Bags", "0")),
+        ("response", lambda: core.record_po_response(po_id, "MAYBE", "ok")),
+        ("remarks", lambda: core.record_po_response(po_id, "ACCEPT", "")),
+        ("value", lambda: core.record_po_fulfilment(po_id, "0")),
+        ("remarks", lambda: core.cancel_purchase_order(po_id, "")),
+        ("object_version", lambda: core.send_purchase_order(po_id, object_version=(1,))),
+        ("object_version", lambda: core.edit_purchase_order(po_id, "B", "1", object_version=(1,))),
+        ("object_version", lambda: core.cancel_purchase_order(po_id, "r", object_version=(1,))),
+        ("object_version",
+         lambda: core.record_po_response(po_id, "ACCEPT", "ok", object_version=(1,))),
+    ]  # fmt: skip
+    for argument, command in commands:
+        with pytest.raises(PaycoreError) as refusal:
+            command()
+        assert refusal.value.details["argument"] == argument, argument
+        assert refusal.value.message.startswith(argument), argument
+    assert core.get_purchase_order(po_id).version == 1
