@@ -12,12 +12,15 @@ import pytest
 
 from paycore.domain.core import PaymentsCore
 from paycore.domain.errors import (
+    IdempotencyConflict,
     InvalidArgument,
     PartialPaymentAmount,
     PartialPaymentNotAllowed,
+    PaycoreError,
     PaymentInvoicesError,
     PaymentTypeError,
 )
+from paycore.domain.idempotency import fingerprint
 from paycore.domain.money import Money
 from paycore.domain.payment import (
     MAX_INVOICES,
@@ -27,7 +30,7 @@ from paycore.domain.payment import (
     payment_id_of,
     payment_object_id,
 )
-from tests.domain.rule_checks import accepted_invoice, object_id, refused
+from tests.domain.rule_checks import accepted_invoice, object_id, refused, written
 
 OTP = "583920"
 
@@ -275,3 +278,139 @@ def test_anything_but_a_payment_object_id_is_refused_by_name(value: object, show
         f"object_id must be a payment objectId (PMT[0-9a-f]{{32}}), "
         f"not {type(value).__name__} {shown}"
     )
+
+
+# The payment commands: the arguments they name, their defaults, what an idempotency key
+# keeps (a retry after a deploy must match).
+
+
+def kept_for(core: PaymentsCore, key: str) -> tuple[str, str]:
+    """The command and the fingerprint of its arguments that ``key`` was recorded with."""
+    record = core._idempotency_record(key)
+    assert record is not None
+    return record.command, record.fingerprint
+
+
+def names(core: PaymentsCore, argument: str, call: Callable[[], object]) -> None:
+    """``call`` is refused, writing nothing, with an error naming ``argument``."""
+    before = written(core)
+    with pytest.raises(PaycoreError) as refusal:
+        call()
+    assert refusal.value.details["argument"] == argument
+    assert written(core) == before
+
+
+def test_each_refused_payment_argument_is_named(core: PaymentsCore) -> None:
+    invoice_id = accepted_invoice(core)
+    payment_id = core.initiate_payment([invoice_id], amount="10.00")
+    cases: dict[str, Callable[[], object]] = {
+        "invoice_ids": lambda: core.initiate_payment("x"),  # type: ignore[arg-type]
+        "invoice_ids[]": lambda: core.initiate_payment(["x"]),  # type: ignore[list-item]
+        "payment_type": lambda: core.initiate_payment([invoice_id], 7),  # type: ignore[arg-type]
+        "amount": lambda: core.initiate_payment([invoice_id], amount="0"),
+        "utr": lambda: core.record_payment_success(payment_id, 7),  # type: ignore[arg-type]
+        "reason": lambda: core.record_payment_failure(payment_id, 7),  # type: ignore[arg-type]
+    }
+    for argument, call in cases.items():
+        names(core, argument, call)
+    for command in (
+        lambda: core.request_payment_otp("x"),  # type: ignore[arg-type]
+        lambda: core.authorise_payment("x", OTP),  # type: ignore[arg-type]
+        lambda: core.submit_payment("x"),  # type: ignore[arg-type]
+        lambda: core.record_payment_success("x", "UTR1"),  # type: ignore[arg-type]
+        lambda: core.record_payment_failure("x", "late"),  # type: ignore[arg-type]
+    ):
+        names(core, "payment_id", command)
+    with pytest.raises(InvalidArgument) as listed:
+        core.initiate_payment(b"x")  # type: ignore[arg-type]
+    assert listed.value.message == "invoice_ids is a list of invoice ids"
+    with pytest.raises(InvalidArgument):
+        core.initiate_payment(7)  # type: ignore[arg-type]
+    assert core.get_payment(core.initiate_payment((invoice_id,), amount="1.00")).partial
+
+
+def test_a_payment_is_an_invoice_payment_without_remarks_by_default(core: PaymentsCore) -> None:
+    invoice_id = accepted_invoice(core)
+    payment = core.get_payment(core.initiate_payment([invoice_id]))
+    assert (payment.payment_type, payment.remarks, payment.partial) == (
+        PaymentType.INVOICE,
+        "",
+        False,
+    )
+
+
+def test_each_payment_command_keeps_its_name_and_its_checked_arguments(
+    make_core: Callable[..., PaymentsCore],
+) -> None:
+    core = make_core(otp_codes=lambda: OTP)
+    invoice_id = accepted_invoice(core, "1000.00")
+    payment_id = core.initiate_payment(
+        [invoice_id], "GST", "10.00", "part", idempotency_key="k-initiate"
+    )
+    assert kept_for(core, "k-initiate") == (
+        "initiate_payment",
+        fingerprint(
+            "initiate_payment",
+            {
+                "invoice_ids": [invoice_id],
+                "type": PaymentType.GST,
+                "amount": Money("10.00"),
+                "remarks": "part",
+            },
+        ),
+    )
+    core.request_payment_otp(payment_id)
+    core.authorise_payment(payment_id, OTP, idempotency_key="k-authorise")
+    assert kept_for(core, "k-authorise") == (
+        "authorise_payment",
+        fingerprint("authorise_payment", {"payment_id": payment_id}),
+    )
+    reference = core.submit_payment(payment_id, idempotency_key="k-submit")
+    assert reference == payment_object_id(payment_id)
+    assert kept_for(core, "k-submit") == (
+        "submit_payment",
+        fingerprint("submit_payment", {"payment_id": payment_id}),
+    )
+    assert core.submit_payment(payment_id, idempotency_key="k-submit") == reference
+    core.record_payment_success(payment_id, "UTR9", idempotency_key="k-succeed")
+    assert kept_for(core, "k-succeed") == (
+        "record_payment_success",
+        fingerprint("record_payment_success", {"payment_id": payment_id, "utr": "UTR9"}),
+    )
+
+    failed_id = core.initiate_payment([invoice_id], amount="10.00")
+    core.record_payment_failure(failed_id, "late", idempotency_key="k-fail")
+    assert kept_for(core, "k-fail") == (
+        "record_payment_failure",
+        fingerprint("record_payment_failure", {"payment_id": failed_id, "reason": "late"}),
+    )
+    with refused(core, IdempotencyConflict, "IDEMPOTENCY_CONFLICT") as refusal:
+        core.record_payment_failure(failed_id, "later", idempotency_key="k-fail")
+    assert refusal.value.details == {"key": "k-fail", "original_command": "record_payment_failure"}
+
+
+def test_a_payment_otp_is_issued_for_payments(make_core: Callable[..., PaymentsCore]) -> None:
+    core = make_core(otp_codes=lambda: OTP)
+    invoice_id = accepted_invoice(core)
+    payment_id = core.initiate_payment([invoice_id])
+    issued = core.request_payment_otp(payment_id)
+    otp = core.get_payment(payment_id).otp
+    assert otp is not None
+    assert otp.purpose == "PAYMENT"
+    assert issued.otp == OTP
+
+
+def test_authorising_reserves_each_allocation_and_success_settles_them(
+    make_core: Callable[..., PaymentsCore],
+) -> None:
+    core = make_core(otp_codes=lambda: OTP)
+    first = accepted_invoice(core, "100.00", number=1)
+    second = accepted_invoice(core, "40.00", number=2)
+    payment_id = core.initiate_payment([second, first])
+    core.request_payment_otp(payment_id)
+    core.authorise_payment(payment_id, OTP)
+    assert core.get_invoice(first).outstanding == Money("0.00")
+    assert core.get_invoice(second).outstanding == Money("0.00")
+    core.submit_payment(payment_id)
+    core.record_payment_success(payment_id, "UTR1")
+    assert {core.get_invoice(i).status for i in (first, second)} == {"PAID"}
