@@ -237,6 +237,8 @@ class Card(Immutable):
     masked_number: str | None = None
     pin_set_at: datetime | None = None
     replaced_by: str | None = None
+    #: The holder the card was issued to (their id only, never their details).
+    holder_id: str | None = None
 
 
 @attrs.frozen
@@ -333,7 +335,14 @@ class CardAccount(PaycoreAggregate):
 
     # Issue and activate.
 
-    def issue_card(self, card_id: str, kind: CardKind, form: CardForm, initial_load: Money) -> None:
+    def issue_card(
+        self,
+        card_id: str,
+        kind: CardKind,
+        form: CardForm,
+        initial_load: Money,
+        holder_id: str | None = None,
+    ) -> None:
         if card_id in self.cards:
             msg = f"card {card_id} is already on this account"
             raise InvalidArgument(msg, card_id=card_id)
@@ -345,26 +354,45 @@ class CardAccount(PaycoreAggregate):
             raise LoadBelowMinimum(msg, amount=str(initial_load), minimum=str(MINIMUM_LOAD))
         self._check_cap(initial_load)
         self._card_issued(
-            card_id=card_id, kind=kind, form=form, initial_load=initial_load, block_code=AP
+            card_id=card_id,
+            kind=kind,
+            form=form,
+            initial_load=initial_load,
+            block_code=AP,
+            holder_id=holder_id,
         )
 
     class CardIssued(Event):
         """A new card is in activation (AP)."""
 
         TOPIC = "paycore.CardAccount.CardIssued"
-        class_version = 2
+        class_version = 3
         card_id: str
         kind: str
         form: str
         initial_load: Money
         block_code: str
+        holder_id: str | None
         upcast_v1_v2 = upcast_adding(block_code=AP)
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """A card issued before cards had holders has none."""
+            state["holder_id"] = None
 
     @event(CardIssued)
     def _card_issued(
-        self, card_id: str, kind: str, form: str, initial_load: Money, block_code: str
+        self,
+        card_id: str,
+        kind: str,
+        form: str,
+        initial_load: Money,
+        block_code: str,
+        holder_id: str | None,
     ) -> None:
-        self.cards[card_id] = Card(card_id, kind, form, block_code, balance=initial_load)
+        self.cards[card_id] = Card(
+            card_id, kind, form, block_code, balance=initial_load, holder_id=holder_id
+        )
 
     def activate_card(self, card_id: str, *, kyc_completed: bool, terms_accepted: bool) -> None:
         """A card is usable only once minimum KYC is met and the latest T&C accepted."""

@@ -304,3 +304,13 @@ class SpendTransactionReused(PaycoreError):
     """A card transaction id already recorded for a different transaction."""
 
     code: ClassVar[str] = "SPEND_TRANSACTION_REUSED"
+
+
+# Holders (issue 15).
+
+
+class HolderForgotten(PaycoreError):
+    """A forgotten holder's details are gone: they cannot be corrected, exported again
+    with values, or given new cards."""
+
+    code: ClassVar[str] = "HOLDER_FORGOTTEN"

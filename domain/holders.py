@@ -238,3 +238,18 @@ def open_sealed(data_key: bytes | None, holder_id: UUID, field: str, sealed: byt
         return Erased(field)
     nonce, body = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
     return AESGCM(data_key).decrypt(nonce, body, _associated(holder_id, field)).decode()
+
+
+#: The setting the master key is read from (64 hex digits).
+MASTER_KEY_VARIABLE: Final = "PAYCORE_MASTER_KEY"
+
+
+class DataKeys(Protocol):
+    """Holders' data keys as the application uses them (``HolderKeys`` in the
+    persistence adapters): created at registration, destroyed when forgotten."""
+
+    def create(self, holder_id: UUID) -> bytes: ...
+
+    def get(self, holder_id: UUID) -> bytes | None: ...
+
+    def destroy(self, holder_id: UUID) -> bool: ...

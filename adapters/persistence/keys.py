@@ -15,6 +15,7 @@ import threading
 from typing import Protocol
 from uuid import UUID
 
+from paycore.adapters.persistence.stores import store_env
 from paycore.domain.holders import KeyProvider, new_data_key
 
 TABLE = "paycore_holder_keys"
@@ -153,3 +154,36 @@ class HolderKeys:
 
     def destroy(self, holder_id: UUID) -> bool:
         return self._table.delete(holder_id)
+
+
+def holder_keys(url: str, provider: KeyProvider) -> HolderKeys:
+    """The data keys of the store at ``url``: in memory for ``memory://``, a table in the
+    same SQLite file or the same PostgreSQL schema otherwise. ``PaymentsCore`` resolves
+    this by its topic (``HolderCommands.key_wiring``), as it does the store wiring."""
+    env = store_env(url)
+    module = env["PERSISTENCE_MODULE"]
+    table: KeyTable
+    if module == "eventsourcing.popo":
+        table = MemoryKeyTable()
+    elif module == "eventsourcing.sqlite":
+        table = SQLiteKeyTable(env["SQLITE_DBNAME"])
+    else:
+        conninfo = make_conninfo(
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            dbname=env["POSTGRES_DBNAME"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"] or None,
+            connect_timeout=env["POSTGRES_CONNECT_TIMEOUT"],
+        )
+        table = PostgresKeyTable(conninfo, env.get("POSTGRES_SCHEMA", "public"))
+    return HolderKeys(table, provider)
+
+
+def make_conninfo(**parts: str | None) -> str:
+    """A libpq connection string, values quoted as libpq reads them."""
+
+    def quoted(value: str) -> str:
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    return " ".join(f"{name}={quoted(value)}" for name, value in parts.items() if value)

@@ -6,6 +6,7 @@
                         request_card_otp, verify_card_otp, lock_card, unlock_card,
                         block_card, replace_card, record_remote_card_account,
                         record_remote_card
+``holders``             register_holder, correct_holder, export_holder, forget_holder
 ``invoices``            receive_invoice, respond_to_invoice, edit_invoice,
                         cancel_invoice, receive_cd_note, confirm_cd_note
 ``payments``            initiate_payment, request_payment_otp, authorise_payment,

@@ -35,17 +35,22 @@ from paycore.domain.card_account import (
     L,
     UsageControls,
 )
+from paycore.domain.commands import holders
 from paycore.domain.errors import InvalidArgument, PinGatewayMissing
+from paycore.domain.holder import Holder
+from paycore.domain.holders import check_delivery
 from paycore.domain.money import Money
 from paycore.domain.otp import IssuedOtp, OneTimePassword, Pin
-from paycore.domain.runner import CommandRunner, Context, Key, Unit, variant
+from paycore.domain.runner import Context, Key, Unit, variant
 
 
 def _card(account_id: object, card_id: object) -> tuple[UUID, str]:
     return check_uuid(account_id, "account_id"), check_id(card_id, "card_id")
 
 
-class CardCommands(CommandRunner):
+class CardCommands(holders.HolderCommands):
+    """Card commands; a card may be issued to a holder (``HolderCommands``)."""
+
     def get_card_account(self, account_id: UUID, version: int | None = None) -> CardAccount:
         return self._get(CardAccount, account_id, version)
 
@@ -84,20 +89,39 @@ class CardCommands(CommandRunner):
         kind: CardKind | str,
         form: CardForm | str = CardForm.VIRTUAL,
         initial_load: Money | str = "0",
+        holder_id: UUID | None = None,
         *,
         context: Context = None,
         idempotency_key: Key = None,
     ) -> str:
-        """Issues a card on the account; returns the new card's id."""
+        """Issues a card on the account, to a holder if given; returns the new card's id.
+
+        A physical card's holder needs a delivery address; a forgotten holder gets none.
+        """
         account_id = check_uuid(account_id, "account_id")
         card_kind = check_choice(CardKind, kind, "kind")
         card_form = check_choice(CardForm, form, "form")
         load = Money.of(initial_load, "initial_load")
+        holder = None if holder_id is None else check_uuid(holder_id, "holder_id")
         args = {"account_id": account_id, "kind": card_kind, "form": card_form, "load": load}
+        if holder is not None:
+            args["holder_id"] = holder
         card_id = str(self.ids())
+        # Before anything is read: a physical card's delivery address must be opened.
+        keys = self.holder_keys if holder is not None and card_form is CardForm.PHYSICAL else None
 
         def issue(unit: Unit) -> str:
-            unit.get(CardAccount, account_id).issue_card(card_id, card_kind, card_form, load)
+            account = unit.get(CardAccount, account_id)
+            if holder is not None:
+                held_by = unit.get(Holder, holder)
+                held_by.refuse_if_forgotten("new card")
+                if keys is not None:
+                    details = held_by.details(keys.get(holder))
+                    check_delivery({f: v for f, v in details.items() if isinstance(v, str)})
+                held_by.hold_card(account_id, card_id)
+            account.issue_card(
+                card_id, card_kind, card_form, load, None if holder is None else str(holder)
+            )
             return card_id
 
         return self._run("issue_card", args, issue, context, idempotency_key)

@@ -927,6 +927,8 @@ NOT_COMMANDS = frozenset(
         "has_tracked",
         "max_tracked",
         "get_card_account",
+        "get_holder",
+        "holder_details",
         "get_invoice",
         "get_payment",
         "get_purchase_order",

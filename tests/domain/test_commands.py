@@ -27,15 +27,13 @@ def indexed() -> dict[str, set[str]]:
 def defined(module: str) -> set[str]:
     """The public commands the module's mixin defines (queries are not commands)."""
     names = vars(importlib.import_module(f"paycore.domain.commands.{module}"))
-    mixins = [
-        c for c in names.values() if isinstance(c, type) and issubclass(c, CommandRunner)
-    ]
+    mixins = [c for c in names.values() if isinstance(c, type) and issubclass(c, CommandRunner)]
     return {n for c in mixins if c is not CommandRunner for n in vars(c)} & set(public_commands())
 
 
 def test_the_index_lists_each_command_in_the_module_that_defines_it() -> None:
     rows = indexed()
-    assert set(rows) == {"cards", "invoices", "payments", "purchase_orders"}
+    assert set(rows) == {"cards", "holders", "invoices", "payments", "purchase_orders"}
     for module, listed in rows.items():
         assert listed == defined(module), module
 

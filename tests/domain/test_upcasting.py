@@ -15,6 +15,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from paycore.domain.aggregate import PaycoreAggregate
 from paycore.domain.card_account import BlockCode, CardAccount
 from paycore.domain.core import PaymentsCore
+from paycore.domain.holder import Holder
 from paycore.domain.idempotency import IdempotencyRecord
 from paycore.domain.invoice import Invoice, InvoiceStatus
 from paycore.domain.money import Money
@@ -27,6 +28,7 @@ AGGREGATES: tuple[type[PaycoreAggregate], ...] = (
     Payment,
     PurchaseOrder,
     IdempotencyRecord,
+    Holder,
 )
 
 #: The topics existing databases hold. A changed line here breaks every one of them.
@@ -71,12 +73,18 @@ STORED_TOPICS = {
     PurchaseOrder.FulfilmentRecorded: "paycore.PurchaseOrder.FulfilmentRecorded",
     IdempotencyRecord: "paycore.IdempotencyRecord",
     IdempotencyRecord.Recorded: "paycore.IdempotencyRecord.Recorded",
+    Holder: "paycore.Holder",
+    Holder.Registered: "paycore.Holder.Registered",
+    Holder.Corrected: "paycore.Holder.Corrected",
+    Holder.CardHeld: "paycore.Holder.CardHeld",
+    Holder.Exported: "paycore.Holder.Exported",
+    Holder.Forgotten: "paycore.Holder.Forgotten",
 }
 
 #: What an event stored before its class gained fields reads with: the one value every
 #: such event had.
 GAINED: dict[type[PaycoreAggregate.Event], dict[str, Any]] = {
-    CardAccount.CardIssued: {"block_code": BlockCode.ACTIVATION_IN_PROGRESS},
+    CardAccount.CardIssued: {"block_code": BlockCode.ACTIVATION_IN_PROGRESS, "holder_id": None},
     CardAccount.CardActivated: {"block_code": BlockCode.UNLOCKED},
     CardAccount.CardReplaced: {"block_code": BlockCode.BLOCKED},
     Invoice.Received: {"status": InvoiceStatus.CREATED},
@@ -310,10 +318,11 @@ def test_stored_topics_never_change() -> None:
     assert all(resolve_topic(topic) is c for c, topic in STORED_TOPICS.items())
 
 
-def test_exactly_the_event_classes_that_gained_fields_are_at_version_2() -> None:
+def test_exactly_the_event_classes_that_gained_fields_are_past_version_1() -> None:
     versions = {c: getattr(c, "class_version", 1) for c in event_classes()}
     assert {c for c, version in versions.items() if version != 1} == set(GAINED)
-    assert {versions[c] for c in GAINED} == {2}
+    # CardIssued gained block_code (2), then holder_id (3, issue 15).
+    assert {c: versions[c] for c in GAINED} == {c: 2 for c in GAINED} | {CardAccount.CardIssued: 3}
 
 
 def test_the_log_before_the_change_has_every_class_that_gained_fields_without_them() -> None:
@@ -354,7 +363,7 @@ def test_aggregates_replay_a_log_stored_before_events_carried_their_status(
     assert (order.status, order.object_version) == (PurchaseOrderStatus.DRAFT, 1)
 
 
-def test_a_new_event_stores_the_status_it_moves_to_at_class_version_2(
+def test_a_new_event_stores_the_status_it_moves_to_at_its_class_version(
     memory_core: PaymentsCore,
 ) -> None:
     account_id = memory_core.open_card_account("CO-2", "Acme", "Travel", "CORPORATE")
@@ -362,4 +371,4 @@ def test_a_new_event_stores_the_status_it_moves_to_at_class_version_2(
     last = memory_core.recorder.select_notifications(start=1, limit=1000)[-1]
     assert last.topic == get_topic(CardAccount.CardIssued)
     state = json.loads(last.state)
-    assert (state["block_code"], state["class_version"]) == ("AP", 2)
+    assert (state["block_code"], state["holder_id"], state["class_version"]) == ("AP", None, 3)
