@@ -5,7 +5,8 @@ makes them): ``log.info("...", extra=fields(consumer=..., position=...))`` gives
 record the attributes ``paycore.consumer`` and ``paycore.position``. A field holds an
 id, a reference, a code, a count or a name: never a PIN, OTP, token, client secret or
 card number. :class:`JsonLogFormatter` writes a record and its ``paycore.*`` fields as
-one JSON line, for a host that ships logs to a collector.
+one JSON line, for a host that ships logs to a collector; :func:`log_json` sends all
+records through it (what ``--log-json`` of the long-running commands does).
 
 The relay and the projector each answer ``metrics()`` with a
 :class:`~paycore.projections.runner.FollowerMetrics`; :func:`prometheus_text` renders
@@ -26,12 +27,13 @@ import contextlib
 import functools
 import json
 import logging
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from paycore.domain.core import PaymentsCore
 from paycore.projections.runner import FollowerMetrics
@@ -75,6 +77,16 @@ class JsonLogFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
+
+
+def log_json(stream: TextIO | None = None) -> None:
+    """Sends every record to ``stream`` (stderr) as one :class:`JsonLogFormatter` line,
+    in place of any handler there was: paycore's own records from INFO, other
+    libraries' (httpx, uvicorn) from WARNING, so their request lines stay out."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonLogFormatter())
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+    logging.getLogger("paycore").setLevel(logging.INFO)
 
 
 class Follower(Protocol):

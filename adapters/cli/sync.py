@@ -8,10 +8,12 @@ import threading
 
 from paycore.adapters.cli.context import opened_core
 from paycore.adapters.cli.output import emit
+from paycore.adapters.cli.views import add_log_json, add_metrics_port, serving_metrics
 from paycore.adapters.enkash import EnkashClient, EnkashConfig
 from paycore.adapters.persistence.tables import SideTables
 from paycore.adapters.sync import PartnerProfile, SyncRelay
 from paycore.adapters.sync.items import RelayItems
+from paycore.adapters.telemetry import log_json
 from paycore.domain.errors import NotFound
 
 
@@ -31,6 +33,8 @@ def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     run.add_argument("--profile", help="partner profile JSON (default: $PAYCORE_SYNC_PROFILE)")
     run.add_argument("--drain", action="store_true", help="relay what is there, then stop")
+    add_metrics_port(run)
+    add_log_json(run)
     run.set_defaults(handler=run_relay)
     sync.add_parser(
         "dead-letters",
@@ -49,15 +53,18 @@ def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_relay(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
+    if args.log_json:
+        log_json()
     profile = PartnerProfile.from_file(args.profile)
     with opened_core(args) as core, EnkashClient(EnkashConfig.from_env()) as client:
         relay = SyncRelay(core, client, profile)
         try:
-            if args.drain:
-                relay.drain()
-            else:
-                print(f"relaying from position {relay.position}; Ctrl-C stops", flush=True)
-                relay.run(stop or threading.Event())
+            with serving_metrics(args, [relay]):
+                if args.drain:
+                    relay.drain()
+                else:
+                    print(f"relaying from position {relay.position}; Ctrl-C stops", flush=True)
+                    relay.run(stop or threading.Event())
             emit(
                 {"position": relay.position, "dead_letters": len(relay.dead_letters())},
                 as_json=args.json,

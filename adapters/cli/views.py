@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import RenderableType
@@ -12,6 +15,7 @@ from rich.console import RenderableType
 from paycore.adapters.cli.arguments import at_least, positive_seconds
 from paycore.adapters.cli.context import opened_projector
 from paycore.adapters.cli.output import block_code, emit, progress_bar, table
+from paycore.adapters.telemetry import Follower, fields, log_json, metrics_endpoint
 from paycore.projections import (
     AUDIT_TRAIL,
     CARD_TRANSACTIONS,
@@ -45,6 +49,42 @@ TABLES: dict[str, tuple[Any, list[str]]] = {
 }
 
 
+log = logging.getLogger("paycore.adapters.cli")
+
+
+def add_metrics_port(command: argparse.ArgumentParser) -> None:
+    """``--metrics-port`` of a long-running command (``views follow``, ``sync run``)."""
+    command.add_argument(
+        "--metrics-port",
+        type=at_least(0),
+        metavar="PORT",
+        help="serve Prometheus metrics at http://127.0.0.1:PORT/metrics while running "
+        "(loopback only; 0 = a free port, printed)",
+    )
+
+
+def add_log_json(command: argparse.ArgumentParser) -> None:
+    """``--log-json`` of a long-running command (and ``webhooks serve``)."""
+    command.add_argument(
+        "--log-json",
+        action="store_true",
+        help="log one JSON object per line on stderr, with paycore.* fields (never a secret)",
+    )
+
+
+@contextmanager
+def serving_metrics(args: argparse.Namespace, followers: Sequence[Follower]) -> Iterator[None]:
+    """With ``--metrics-port``, the followers' metrics are served while the block runs;
+    the URL is printed (port 0 takes a free one) and logged."""
+    if args.metrics_port is None:
+        yield
+        return
+    with metrics_endpoint(followers, args.metrics_port) as endpoint:
+        print(f"metrics at {endpoint.url}", flush=True)
+        log.info("metrics at %s", endpoint.url, extra=fields(metrics_url=endpoint.url))
+        yield
+
+
 def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     views = groups.add_parser(
         "views",
@@ -67,6 +107,8 @@ def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     follow.add_argument(
         "--interval", type=positive_seconds, default=0.5, help="seconds between polls"
     )
+    add_metrics_port(follow)
+    add_log_json(follow)
     follow.set_defaults(handler=follow_log)
     views.add_parser(
         "rebuild",
@@ -111,8 +153,15 @@ def update(args: argparse.Namespace) -> int:
 
 
 def follow_log(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
-    with opened_projector(args) as (_, projector):
-        print(f"following the event log from position {projector.position()}; Ctrl-C stops")
+    if args.log_json:
+        log_json()
+    with opened_projector(args) as (_, projector), serving_metrics(args, [projector]):
+        position = projector.position()
+        print(f"following the event log from position {position}; Ctrl-C stops", flush=True)
+        log.info(
+            "views following the event log from position %d", position,
+            extra=fields(consumer=projector.metrics().consumer, position=position),
+        )  # fmt: skip
         projector.follow(stop or threading.Event(), interval=args.interval)
     return 0
 

@@ -9,6 +9,8 @@ import threading
 from contextlib import closing
 
 from paycore.adapters.cli.context import opened_core
+from paycore.adapters.cli.views import add_log_json
+from paycore.adapters.telemetry import log_json
 from paycore.adapters.webhooks import WebhookAuth, WebhookInbox
 
 SECRETS_VARIABLE = "PAYCORE_WEBHOOK_SECRETS"
@@ -35,6 +37,7 @@ def add_commands(groups: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"an active HMAC secret; repeat during a rotation (default: ${SECRETS_VARIABLE}, "
         "comma-separated)",
     )
+    add_log_json(serve)
     serve.set_defaults(handler=serve_inbox)
 
 
@@ -42,6 +45,8 @@ def serve_inbox(args: argparse.Namespace, stop: threading.Event | None = None) -
     # imported here: without the server extra, the other commands still run
     from paycore.adapters.webhooks.server import serving  # noqa: PLC0415
 
+    if args.log_json:
+        log_json()
     secrets = args.secret or [s for s in os.environ.get(SECRETS_VARIABLE, "").split(",") if s]
     auth = WebhookAuth(signing_secrets=tuple(s.encode() for s in secrets))
     with (
