@@ -413,6 +413,24 @@ def invalid_purchase_order_object_ids() -> st.SearchStrategy[object]:
     )
 
 
+def invalid_holder_details() -> st.SearchStrategy[object]:
+    """Holder details (or changes) that are refused: not a mapping, no first name, an
+    unknown field, a value off its pattern."""
+    return st.sampled_from(
+        [
+            "Asha",
+            {},
+            {"last_name": "Verma"},
+            {"first_name": "Asha", "nickname": "A"},
+            {"first_name": "Asha", "mobile": "98765"},
+            {"first_name": "Asha", "pan": "abcde1234f"},
+            {"first_name": "Asha", "pincode": "011001"},
+            {"first_name": "Asha", "email": 5},
+            {"first_name": "Asha", "gender": "X"},
+        ]
+    )
+
+
 def invalid_uuids() -> st.SearchStrategy[object]:
     """Ids that are not ``UUID`` objects: their text, ints, None."""
     return st.uuids().map(str) | st.uuids().map(lambda u: u.int) | st.none() | st.text(max_size=5)
@@ -774,6 +792,23 @@ def argument_strategies(targets: Targets) -> dict[str, tuple[Strategies, Strateg
                 "remote_id": invalid_ids(),
                 "masked_number": invalid_masked_card_numbers(),
             },
+        ),
+        # Holders: an id no holder has, so a valid call could only be refused as NOT_FOUND.
+        "register_holder": (
+            {"holder_id": st.uuids(), "details": st.just({"first_name": "Asha"})},
+            {"holder_id": invalid_uuids(), "details": invalid_holder_details()},
+        ),
+        "correct_holder": (
+            {"holder_id": st.uuids(), "changes": st.just({"mobile": "9876543210"})},
+            {"holder_id": invalid_uuids(), "changes": invalid_holder_details()},
+        ),
+        "export_holder": (
+            {"holder_id": st.uuids(), "purpose": texts(REASON_LENGTH)},
+            {"holder_id": invalid_uuids(), "purpose": invalid_texts(REASON_LENGTH)},
+        ),
+        "forget_holder": (
+            {"holder_id": st.uuids(), "reason": texts(REASON_LENGTH)},
+            {"holder_id": invalid_uuids(), "reason": invalid_texts(REASON_LENGTH)},
         ),
         "receive_invoice": (
             {
