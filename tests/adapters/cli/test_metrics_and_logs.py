@@ -221,3 +221,35 @@ def test_sync_run_serves_lag_attempts_and_dead_letters_and_logs_no_secret(
         assert secret not in text
         assert OTP_KEY_HEX not in text
         assert "Traceback" not in text
+
+
+def test_webhooks_serve_logs_each_delivery_as_a_json_line_without_the_secret(
+    tmp_path: Path,
+) -> None:
+    secret = "metrics-test-webhook-secret"
+    inbox = spawn("--db", "sqlite:///inbox.db", "webhooks", "serve", "--port", "0",
+                  "--secret", secret, "--log-json", cwd=tmp_path)  # fmt: skip
+    try:
+        assert inbox.stdout is not None
+        match = re.search(r"http://127\.0\.0\.1:\d+", inbox.stdout.readline())
+        assert match is not None, inbox.stderr.read() if inbox.stderr else ""
+        trigger = ("sandbox", "trigger", "payment_response_webhook", "--forward-to", match[0])
+        for sent_with in (secret, "not-the-inbox-secret"):
+            subprocess.run(
+                [sys.executable, "-c", "from paycore.adapters.cli.main import run; run()",
+                 *trigger, "--webhook-secret", sent_with],
+                cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+            )  # fmt: skip
+        _, err = stopped(inbox)
+    finally:
+        inbox.kill()
+        inbox.wait()
+    deliveries = [r for r in json_lines(err) if r["logger"] == "paycore.adapters.webhooks"]
+    assert [(r["level"], r["paycore.outcome"], r.get("paycore.code")) for r in deliveries] == [
+        ("INFO", "refused", "NOT_FOUND"),
+        ("WARNING", "refused", "WEBHOOK_UNAUTHENTICATED"),
+    ]
+    assert {r["paycore.path"] for r in deliveries} == {"api/v0/payment/resp-pay"}
+    assert isinstance(deliveries[0]["paycore.message_id"], str)
+    assert secret not in err
+    assert "not-the-inbox-secret" not in err
