@@ -98,6 +98,8 @@ EXPECTED: Mapping[str, frozenset[str]] = {
         "keyed initiate": _PAYING,
         "keyed supplier response": {"PO_TRANSITION"},
         "keyed open account": set(),
+        "keyed invoice": set(),
+        "keyed accept invoice": set(),
         "initiate partial payment": _PAYING,
         "request payment otp": set(),
         "authorise payment": _PAYING,
@@ -298,6 +300,8 @@ class Worker:
         self.projector = Projector(self.core) if number == 0 else None
         self.tally = Tally(number)
         self.calls = 0
+        #: the invoices its payments race on: the shared ones, then those of keyed rounds
+        self.payable = list(plan.invoices)
         self.pools = pools(plan.seed * 100 + number)
 
     def draw(self, name: str) -> Any:
@@ -342,7 +346,8 @@ class Worker:
         self.tally.rounds += 1
         number, seed = self.tally.rounds, self.plan.seed
         rng = random.Random(f"{seed}-round-{number}")  # the same in every process
-        kind = rng.choice(["load", "spend", "initiate", "supplier response", "open account"])
+        kinds = ["load", "spend", "initiate", "supplier response", "open account", "invoice"]
+        kind = rng.choice(kinds)
         key = f"soak-{seed}-{number}-{kind}"
         account_id, card_id = rng.choice(self.plan.cards)
         core = self.core
@@ -363,6 +368,14 @@ class Worker:
             "open account": lambda: core.open_card_account(
                 f"CMPK{number}", "Keyed Traders", "Soak", "CORPORATE", idempotency_key=key
             ),
+            "invoice": lambda: core.receive_invoice(
+                f"INVK{seed % 10**6:06d}{number:025d}",
+                f"SI/K{number}",
+                "1000.00",
+                buyer_b2b_id="BUYER01",
+                supplier_b2b_id="SUPPLIER01",
+                idempotency_key=key,
+            ),
         }
         status, result = self.tally.call(f"keyed {kind}", commands[kind])
         self.tally.keyed.append((key, f"{status} {result}"))
@@ -376,6 +389,14 @@ class Worker:
             self.tally.payments.append(str(result))
         elif kind == "open account":
             self.tally.accounts.append(str(result))
+        elif kind == "invoice":
+            accept = f"{key}-accept"
+            status, answer = self.tally.call(
+                "keyed accept invoice",
+                lambda: core.respond_to_invoice(result, "ACCEPT", "Ok", idempotency_key=accept),
+            )
+            self.tally.keyed.append((accept, f"{status} {answer}"))
+            self.payable.append(result)  # paid by every process from now on
 
     # -- natural duplicates ------------------------------------------------------------
 
@@ -410,7 +431,7 @@ class Worker:
 
     def partial_payment(self) -> None:
         core, call = self.core, self.tally.call
-        invoice_id = self.rng.choice(self.plan.invoices)
+        invoice_id = self.rng.choice(self.payable[-4:])
         amount = str(self.rng.choice([100, 150, 250, 400]))
         status, payment_id = call(
             "initiate partial payment",
