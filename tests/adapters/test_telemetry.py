@@ -24,6 +24,7 @@ from paycore.adapters.telemetry import (
     JsonLogFormatter,
     fields,
     instrument,
+    log_json,
     metrics_endpoint,
     observe,
     prometheus_text,
@@ -121,6 +122,29 @@ def test_log_lines_are_json_with_the_fields_and_never_a_secret(
     for secret in secrets:
         assert f'"{secret}' not in json_log.getvalue()
         assert secret not in " ".join(str(value) for line in lines for value in line.values())
+
+
+def test_log_json_writes_paycore_from_info_and_other_libraries_from_warning() -> None:
+    root, paycore_logger = logging.getLogger(), logging.getLogger("paycore")
+    saved = (root.handlers[:], root.level, paycore_logger.level)
+    written = io.StringIO()
+    try:
+        log_json(written)
+        paycore_logger.getChild("adapters.sync").info(
+            "sync relay at %d", 7, extra=fields(consumer=CONSUMER, position=7)
+        )
+        paycore_logger.getChild("adapters.sync").debug("not shown")
+        logging.getLogger("httpx").info("HTTP Request: POST https://example.test/token")
+        logging.getLogger("httpx").warning("a library's warning")
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+        paycore_logger.setLevel(saved[2])
+    lines = [json.loads(line) for line in written.getvalue().splitlines()]
+    assert [(line["logger"], line["level"], line["message"]) for line in lines] == [
+        ("paycore.adapters.sync", "INFO", "sync relay at 7"),
+        ("httpx", "WARNING", "a library's warning"),
+    ]
+    assert (lines[0]["paycore.consumer"], lines[0]["paycore.position"]) == (CONSUMER, 7)
 
 
 def test_relay_metrics_show_lag_attempts_dead_letters_and_last_success(

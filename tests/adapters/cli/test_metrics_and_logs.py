@@ -47,7 +47,7 @@ def stopped(process: subprocess.Popen[str]) -> tuple[str, str]:
 def metrics_url(process: subprocess.Popen[str]) -> tuple[str, list[str]]:
     """The URL the process printed, and the lines it printed before it."""
     assert process.stdout is not None
-    lines = []
+    lines: list[str] = []
     while line := process.stdout.readline():
         match = re.search(r"metrics at (http://127\.0\.0\.1:\d+/metrics)", line)
         if match:
@@ -133,7 +133,7 @@ def test_views_follow_serves_its_lag_and_logs_json_lines(
     [served] = [r for r in records if "paycore.metrics_url" in r]
     assert served["paycore.metrics_url"] == endpoint
     assert served["level"] == "INFO"
-    [following] = [r for r in records if r["message"].startswith("views following")]
+    [following] = [r for r in records if str(r["message"]).startswith("views following")]
     assert (following["paycore.consumer"], following["paycore.position"]) == ("views", 0)
     assert OTP_KEY_HEX not in err
     # a follower that polls often catches up with what the first left behind
