@@ -14,7 +14,9 @@ the host sets.
 
 from __future__ import annotations
 
+import operator
 import re
+from collections.abc import Callable
 from decimal import Context, Decimal
 from typing import Any, ClassVar
 
@@ -52,51 +54,71 @@ class MoneyCurrencyError(MoneyError):
 def read_amount(value: object, argument: str = "amount") -> Decimal:
     """The amount ``value`` stands for, in paise; more than two decimal places is an
     error, not a rounding. Errors name ``argument`` and show the value."""
-    details = {"argument": argument, "value": shown(value)}
     if isinstance(value, str):
         text = _AMOUNT_TEXT.fullmatch(value)
         if text is None:
-            msg = (
-                f"{argument} {details['value']} is not an amount: write ASCII digits, "
-                "optionally a point and more digits (1200.50), with nothing around them"
+            raise _refusal(
+                MoneyError,
+                "is not an amount: write ASCII digits, optionally a point and more digits "
+                "(1200.50), with nothing around them",
+                argument,
+                value,
             )
-            raise MoneyError(msg, **details)
         if text.group(1):
-            raise _negative(argument, details)
+            raise _negative(argument, value)
         amount = Decimal(value)
     elif isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
         amount = Decimal(value)
         if not amount.is_finite():
-            msg = f"{argument} {details['value']} is not a finite amount"
-            raise MoneyError(msg, **details)
+            raise _refusal(MoneyError, "is not a finite amount", argument, value)
         if amount.is_signed():
-            raise _negative(argument, details)
+            raise _negative(argument, value)
     else:
         msg = (
             f"{argument} must be a Decimal, int or numeric string, not "
             f"{type(value).__name__} (floats are never accepted for money)"
         )
-        raise MoneyError(msg, **details)
+        raise MoneyError(msg, argument=argument, value=shown(value))
     if amount > MAX_AMOUNT:
         largest = rupees(MAX_AMOUNT)
-        msg = f"{argument} {details['value']} is larger than the largest amount, {largest}"
-        raise MoneyError(msg, **details, maximum=str(MAX_AMOUNT))
+        error = _refusal(
+            MoneyError, f"is larger than the largest amount, {largest}", argument, value
+        )
+        error.details["maximum"] = str(MAX_AMOUNT)
+        raise error
     paise = amount.quantize(_PAISE, context=_EXACT)
     if paise != amount:
-        msg = (
-            f"{argument} {details['value']} has more than two decimal places; "
-            "amounts are in whole paise"
+        raise _refusal(
+            MoneyPrecisionError,
+            "has more than two decimal places; amounts are in whole paise",
+            argument,
+            value,
         )
-        raise MoneyPrecisionError(msg, **details)
     return paise
 
 
-def _negative(argument: str, details: dict[str, str]) -> MoneySignError:
-    msg = f"{argument} {details['value']} is negative; amounts are never negative, not even -0"
-    return MoneySignError(msg, **details)
+def _refusal(error: type[MoneyError], why: str, argument: str, value: object) -> MoneyError:
+    """The error for ``value``, built only once it is refused (``shown`` is not free)."""
+    seen = shown(value)
+    return error(f"{argument} {seen} {why}", argument=argument, value=seen)
 
 
-@attrs.frozen(order=True)
+def _negative(argument: str, value: object) -> MoneyError:
+    return _refusal(
+        MoneySignError, "is negative; amounts are never negative, not even -0", argument, value
+    )
+
+
+def _by_amount(compare: Callable[[Decimal, Decimal], bool]) -> Callable[[Money, object], bool]:
+    def method(self: Money, other: object) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        return compare(self.amount, other.amount)
+
+    return method
+
+
+@attrs.frozen
 class Money(Immutable):
     """A non-negative INR amount with exactly two decimal places.
 
@@ -128,6 +150,13 @@ class Money(Immutable):
     def of(cls, value: object, argument: str = "amount") -> Money:
         """Accepts a Money as it is, or reads an amount; errors name ``argument``."""
         return value if isinstance(value, Money) else cls(read_amount(value, argument))
+
+    # Ordered by amount alone (the currency is always INR), without the tuples that
+    # attrs' generated comparisons build: money is compared in every rule.
+    __lt__ = _by_amount(operator.lt)
+    __le__ = _by_amount(operator.le)
+    __gt__ = _by_amount(operator.gt)
+    __ge__ = _by_amount(operator.ge)
 
     def __add__(self, other: Money) -> Money:
         return Money(_EXACT.add(self.amount, other.amount))
