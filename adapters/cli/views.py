@@ -25,6 +25,7 @@ from paycore.projections import (
     PURCHASE_ORDERS,
     ViewStore,
 )
+from paycore.projections.runner import VIEWS
 
 #: Each view, and the columns a table on a terminal shows (--json gives every column).
 TABLES: dict[str, tuple[Any, list[str]]] = {
@@ -160,7 +161,7 @@ def follow_log(args: argparse.Namespace, stop: threading.Event | None = None) ->
         print(f"following the event log from position {position}; Ctrl-C stops", flush=True)
         log.info(
             "views following the event log from position %d", position,
-            extra=fields(consumer=projector.metrics().consumer, position=position),
+            extra=fields(consumer=VIEWS, position=position),
         )  # fmt: skip
         projector.follow(stop or threading.Event(), interval=args.interval)
     return 0

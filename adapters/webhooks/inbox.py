@@ -7,6 +7,8 @@ free; :mod:`.asgi` mounts it in an ASGI host. Per delivery:
   401 ``WEBHOOK_UNAUTHENTICATED``; a message id or a body that is not the documented
   shape: 400 ``WEBHOOK_MALFORMED`` (or the domain's code for a malformed value). Nothing
   is recorded for any of them: a log line says what was refused, never a secret or a body.
+- every delivery logs one record whose fields (``paycore.path``, ``message_id``,
+  ``outcome``, ``code``; see :func:`~paycore.adapters.telemetry.fields`) repeat its text.
 - the message id (header ``X-Message-Id``, else a SHA-256 of the path and the body) is
   the idempotency key ``webhook:<id>`` of the command: the command's events and the
   key's record are written in one transaction, so a duplicate finds the record and
