@@ -18,7 +18,7 @@ from paycore.domain.core import PaymentsCore
 from paycore.domain.errors import InvalidArgument, NotFound
 from paycore.projections import chain
 from paycore.projections.chain import Digest, SigningKey, Verification, VerifyingKey
-from paycore.projections.store import Condition, ViewStore
+from paycore.projections.store import Condition, ViewStore, store_faults
 from paycore.projections.views import AUDIT_TRAIL, AuditEvent
 
 #: The most events one query returns unless told otherwise.
@@ -78,7 +78,8 @@ class AuditTrail:
         if at is not None:
             version = self._version_at(aggregate_id, _aware(at))
         try:
-            aggregate: Any = self.core.repository.get(aggregate_id, version=version)
+            with store_faults("reading a past state", written=False):
+                aggregate: Any = self.core.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             aggregate = None
         if not isinstance(aggregate, PaycoreAggregate) or aggregate.version != version:
@@ -89,10 +90,11 @@ class AuditTrail:
     def _version_at(self, aggregate_id: UUID, at: datetime) -> int:
         version = 0
         event: Any
-        for event in self.core.events.get(aggregate_id):
-            if event.timestamp > at:
-                break
-            version = event.originator_version
+        with store_faults("reading a past state", written=False):
+            for event in self.core.events.get(aggregate_id):
+                if event.timestamp > at:
+                    break
+                version = event.originator_version
         if not version:
             msg = f"no aggregate {aggregate_id} existed at {at.isoformat()}"
             raise NotFound(msg, id=str(aggregate_id), at=at.isoformat())
@@ -108,7 +110,8 @@ class AuditTrail:
 
     def verify(self, digest: Digest | None = None, key: VerifyingKey | None = None) -> Verification:
         """Recomputes the chain from the stored events; see :func:`chain.verify`."""
-        return chain.verify(self.core.recorder, self.store, digest, key)
+        with store_faults("verifying the hash chain", written=False):
+            return chain.verify(self.core.recorder, self.store, digest, key)
 
 
 def _aware(moment: datetime) -> datetime:

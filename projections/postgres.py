@@ -35,8 +35,9 @@ class PostgresViewStore(ViewStore):
         Kind.BYTES: bytes,
     }
 
-    def __init__(self, datastore: PostgresDatastore) -> None:
+    def __init__(self, datastore: PostgresDatastore, name: str = "PostgreSQL") -> None:
         self.datastore = datastore
+        self._name = f"{name} (schema {datastore.schema})"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> PostgresViewStore:
@@ -53,7 +54,9 @@ class PostgresViewStore(ViewStore):
                 pool_size=int(env.get("POSTGRES_POOL_SIZE", "2")),
                 max_overflow=int(env.get("POSTGRES_MAX_OVERFLOW", "2")),
                 schema=env.get("POSTGRES_SCHEMA", ""),
-            )
+            ),
+            name=f"postgresql://{env['POSTGRES_USER']}@{env['POSTGRES_HOST']}:"
+            f"{env['POSTGRES_PORT']}/{env['POSTGRES_DBNAME']}",
         )
 
     @contextmanager
@@ -91,6 +94,15 @@ class PostgresViewStore(ViewStore):
 
     def _in_values(self, values: Sequence[Any]) -> list[Any]:
         return [list(values)]
+
+    def _exists(self, cursor: Cursor, table: str) -> bool:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL AS found", (self.qualified(table),))
+        row = cursor.fetchone()
+        return bool(row and row["found"])
+
+    @property
+    def name(self) -> str:
+        return self._name
 
     def close(self) -> None:
         self.datastore.close()

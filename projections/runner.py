@@ -30,6 +30,7 @@ import threading
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -40,7 +41,7 @@ from eventsourcing.persistence import Notification
 from paycore.domain.core import PaymentsCore
 from paycore.projections.chain import HashChainView
 from paycore.projections.sqlite import SQLiteViewStore
-from paycore.projections.store import Rows, ViewStore
+from paycore.projections.store import Rows, ViewStore, store_faults
 from paycore.projections.tables import Table
 from paycore.projections.views import Recorded, View, read_models
 
@@ -76,9 +77,10 @@ class FollowerMetrics:
 def lag(core: PaymentsCore, position: int, topics: Sequence[str] = ()) -> tuple[int, float]:
     """How many notifications (of ``topics``, all if empty) are past ``position``, and
     how many seconds ago the first of them was recorded."""
-    pending = core.recorder.select_notifications(
-        position, LAG_LIMIT, topics=topics, inclusive_of_start=False
-    )
+    with store_faults("reading the event log", written=False):
+        pending = core.recorder.select_notifications(
+            position, LAG_LIMIT, topics=topics, inclusive_of_start=False
+        )
     if not pending:
         return 0, 0.0
     recorded_at = Recorded(pending[0], core.mapper).timestamp
@@ -107,7 +109,8 @@ class Projector:
     """Keeps ``views`` in ``store`` up to date with ``core``'s event log.
 
     Without a store, the views live in the event store's database (same SQLite file,
-    same PostgreSQL schema), in tables of their own.
+    same PostgreSQL schema), in tables of their own. Only :meth:`update`, :meth:`follow`
+    and :meth:`rebuild` create those tables: reading views never built is ``NotFound``.
     """
 
     def __init__(
@@ -130,7 +133,7 @@ class Projector:
         self.store = store if store is not None else open_views(core.url)
         self.views = list(views) if views is not None else default_views()
         self.batch_size = batch_size
-        self.store.create_tables(self.tables)
+        self._tables_made = False
         self._batches = 0
         self._last_success: float | None = None
 
@@ -145,6 +148,7 @@ class Projector:
 
     def update(self) -> int:
         """Catches up with the event log; returns how many notifications it projected."""
+        self._make_tables()
         count = self._catch_up()
         self._last_success = time.time()
         return count
@@ -172,11 +176,16 @@ class Projector:
         rebuild of the same store that is running already is waited for first.
         """
         rebuilt = [view for view in self.views if view.rebuildable]
-        with self.store.rebuilding():
+        self._make_tables()
+        with ExitStack() as held:
+            with store_faults("taking the rebuild lock", written=False):
+                held.enter_context(self.store.rebuilding())
             self.store.reset(
                 [table for view in rebuilt for table in view.tables], [v.name for v in rebuilt]
             )
-            return self._catch_up(progress, self.core.recorder.max_notification_id() or 0)
+            with store_faults("reading the event log", written=False):
+                target = self.core.recorder.max_notification_id() or 0
+            return self._catch_up(progress, target)
 
     def wait(self, position: int, timeout: float = 10.0, interval: float = 0.05) -> None:
         """Returns once every view has processed ``position`` (read-your-writes, with
@@ -193,9 +202,10 @@ class Projector:
         count = 0
         while True:
             start = self.position()
-            batch = self.core.recorder.select_notifications(
-                start, self.batch_size, inclusive_of_start=False
-            )
+            with store_faults("reading the event log", written=False):
+                batch = self.core.recorder.select_notifications(
+                    start, self.batch_size, inclusive_of_start=False
+                )
             if not batch:
                 return count
             count += self._project(start, batch)
@@ -226,6 +236,11 @@ class Projector:
                     taken_after = min(taken_after, position)
             rows.flush()
         return len(ids) - bisect_right(ids, taken_after)
+
+    def _make_tables(self) -> None:
+        if not self._tables_made:
+            self.store.create_tables(self.tables)
+            self._tables_made = True
 
     def close(self) -> None:
         if self._owns_store:

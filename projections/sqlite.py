@@ -100,6 +100,7 @@ class SQLiteViewStore(ViewStore):
     }
 
     def __init__(self, db_name: str) -> None:
+        self._name = "memory://" if "mode=memory" in db_name else db_name
         self.datastore = SQLiteDatastore(db_name, lock_timeout=LOCK_TIMEOUT)
         # A database in memory belongs to this process, and so does its rebuild lock;
         # a file's is an flock on a file beside it.
@@ -136,6 +137,14 @@ class SQLiteViewStore(ViewStore):
 
     def _in(self, column: str, count: int) -> str:
         return f"{column} IN ({', '.join('?' * count)})"
+
+    def _exists(self, cursor: Cursor, table: str) -> bool:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+        return cursor.fetchone() is not None
+
+    @property
+    def name(self) -> str:
+        return self._name
 
     def close(self) -> None:
         self.datastore.close()

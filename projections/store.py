@@ -25,12 +25,24 @@ exemptions.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, ClassVar, Protocol, TypeVar
 
+from eventsourcing.persistence import PersistenceError
+
+from paycore.domain.errors import NotFound, StoreUnavailable
 from paycore.projections.tables import Column, Kind, Table
+
+try:
+    from psycopg import Error as _PostgresError
+except ImportError:  # psycopg: the postgres extra
+
+    class _PostgresError(Exception):  # type: ignore[no-redef]
+        """Never raised without psycopg."""
+
 
 R = TypeVar("R")
 
@@ -44,6 +56,41 @@ log = logging.getLogger("paycore.projections")
 
 #: ``(column, operator, value)``, e.g. ``("actor", "=", "ops@acme.example")``.
 Condition = tuple[str, str, object]
+
+
+#: What a database fault can leave a driver, the library or the OS as.
+FAULTS = (PersistenceError, sqlite3.Error, _PostgresError, OSError)
+
+
+def unavailable(operation: str, fault: BaseException, *, written: bool) -> StoreUnavailable:
+    """The typed error for a store fault during ``operation``, naming the fault's kind
+    and its first line (a driver's first line holds no SQL and no password).
+    ``written``: whether the operation writes (then it may or may not have committed;
+    every write of views and of the relay's position is safe to repeat)."""
+    lines = str(fault).strip().splitlines()
+    cause = f"{type(fault).__name__}: {lines[0] if lines else 'no message'}"[:200]
+    outcome = (
+        "it may or may not have been saved; running it again is safe"
+        if written
+        else "nothing was written; running it again is safe"
+    )
+    return StoreUnavailable(
+        f"the store failed during {operation} ({cause}); {outcome}",
+        operation=operation,
+        cause=type(fault).__name__,
+        outcome_known=not written,
+        committed=None if written else False,
+        retry_safe=True,
+    )
+
+
+@contextmanager
+def store_faults(operation: str, *, written: bool) -> Iterator[None]:
+    """Turns a database fault inside the block into :class:`StoreUnavailable`."""
+    try:
+        yield
+    except FAULTS as fault:
+        raise unavailable(operation, fault, written=written) from fault
 
 
 class Cursor(Protocol):
@@ -101,11 +148,38 @@ class ViewStore(ABC):
         return list(values)
 
     @abstractmethod
+    def _exists(self, cursor: Cursor, table: str) -> bool:
+        """Whether the table is in the database."""
+
+    @property
+    @abstractmethod
+    def name(self) -> str:
+        """The store as an error message names it (never a password)."""
+
+    @abstractmethod
     def close(self) -> None: ...
+
+    @contextmanager
+    def _reading(self, operation: str, table: str) -> Iterator[None]:
+        """A read of ``table``: a fault is :class:`StoreUnavailable`, or :class:`NotFound`
+        when the views were never built here (reading creates nothing)."""
+        try:
+            yield
+        except FAULTS as fault:
+            with store_faults(operation, written=False), self.transaction(commit=False) as cursor:
+                built = self._exists(cursor, POSITIONS) and self._exists(cursor, table)
+            if not built:
+                msg = f"no views in {self.name}: run 'paycore views rebuild' to build them"
+                raise NotFound(msg, store=self.name, table=table) from fault
+            raise unavailable(operation, fault, written=False) from fault
 
     # Tables and positions.
 
     def create_tables(self, tables: Iterable[Table[Any]]) -> None:
+        with store_faults("creating the views' tables", written=True):
+            self._create_tables(tables)
+
+    def _create_tables(self, tables: Iterable[Table[Any]]) -> None:
         with self.transaction(commit=True) as cursor:
             self._lock_definitions(cursor)
             cursor.execute(
@@ -142,6 +216,10 @@ class ViewStore(ABC):
         in one transaction under the writers' lock: any other writer of views sees them
         as they were or empty, never missing.
         """
+        with store_faults("emptying the views", written=True):
+            self._reset(tables, positions)
+
+    def _reset(self, tables: Sequence[Table[Any]], positions: Sequence[str]) -> None:
         with self.transaction(commit=True) as cursor:
             self._lock_definitions(cursor)
             self._lock(cursor)
@@ -156,9 +234,17 @@ class ViewStore(ABC):
                 )
 
     def positions(self, names: Iterable[str]) -> dict[str, int]:
-        """The position of each named view; 0 for a view that has processed nothing."""
-        with self.transaction(commit=False) as cursor:
-            return self._positions(cursor, names)
+        """The position of each named view; 0 for a view that has processed nothing
+        (views never built included: asking creates nothing)."""
+        names = list(names)
+        try:
+            with (
+                self._reading("reading the views' positions", POSITIONS),
+                self.transaction(commit=False) as cursor,
+            ):
+                return self._positions(cursor, names)
+        except NotFound:
+            return dict.fromkeys(names, 0)
 
     def _positions(self, cursor: Cursor, names: Iterable[str]) -> dict[str, int]:
         cursor.execute(f"SELECT name, position FROM {self.qualified(POSITIONS)}")  # noqa: S608
@@ -176,7 +262,10 @@ class ViewStore(ABC):
     @contextmanager
     def writing(self) -> Iterator[Cursor]:
         """A write transaction that one writer of views at a time holds."""
-        with self.transaction(commit=True) as cursor:
+        with (
+            store_faults("writing the views", written=True),
+            self.transaction(commit=True) as cursor,
+        ):
             self._lock(cursor)
             yield cursor
 
@@ -245,7 +334,10 @@ class ViewStore(ABC):
         limit: int | None = None,
     ) -> list[R]:
         """Rows that meet every condition, in the order of ``order_by`` (default: the key)."""
-        with self.transaction(commit=False) as cursor:
+        with (
+            self._reading(f"reading the view {table.name}", table.name),
+            self.transaction(commit=False) as cursor,
+        ):
             return self._select(cursor, table, conditions, order_by, descending, limit)
 
     def _select(

@@ -63,6 +63,7 @@ from paycore.adapters.telemetry import fields, span
 from paycore.domain.core import CommandContext, PaymentsCore
 from paycore.domain.errors import AlreadyProcessed, ConcurrencyConflict, PaycoreError
 from paycore.projections.runner import FollowerMetrics, lag
+from paycore.projections.store import store_faults
 
 log = logging.getLogger("paycore.adapters.sync")
 
@@ -117,9 +118,10 @@ class SyncRelay:
         self.client = client
         self.profile = profile
         self.settings = settings or RelaySettings()
-        self._tables = SideTables(core)
-        self._items = RelayItems(self._tables)
-        self._lease: Lease = self._tables.lease(CONSUMER)
+        with store_faults("opening the sync relay's tables", written=True):
+            self._tables = SideTables(core)
+            self._items = RelayItems(self._tables)
+            self._lease: Lease = self._tables.lease(CONSUMER)
         self._topics = relayed_topics()
         self._rng = rng or random.Random()  # noqa: S311  (jitter, not secrecy)
         self._stop = threading.Event()
@@ -151,6 +153,10 @@ class SyncRelay:
         """Waits for the lease, then relays until ``stop`` (or :meth:`stop`) is set."""
         stop = stop or self._stop
         self._stop = stop
+        with store_faults("the sync relay's pass", written=True):
+            self._run(stop)
+
+    def _run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             if not self._lease.try_acquire():
                 stop.wait(self.settings.poll_interval)
@@ -174,6 +180,10 @@ class SyncRelay:
 
     def drain(self) -> None:
         """One worker's pass until nothing is left: operator retries, then the log."""
+        with store_faults("the sync relay's pass", written=True):
+            self._drain()
+
+    def _drain(self) -> None:
         if not self._lease.try_acquire():
             raise RelayBusy("another sync relay worker holds the lease", consumer=CONSUMER)
         try:
@@ -185,7 +195,8 @@ class SyncRelay:
     @property
     def position(self) -> int:
         """The last notification id the relay has processed."""
-        return self.core.max_tracked(CONSUMER)
+        with store_faults("reading the sync relay's position", written=False):
+            return self.core.max_tracked(CONSUMER)
 
     def metrics(self) -> FollowerMetrics:
         """Where the relay stands (position, lag and dead letters read from the store)."""
@@ -200,11 +211,13 @@ class SyncRelay:
 
     def dead_letters(self) -> list[DeadLetter]:
         """Items given up on (and those an operator asked to retry, not yet retried)."""
-        return self._items.listed(DEAD, RETRY)
+        with store_faults("reading the dead-letter list", written=False):
+            return self._items.listed(DEAD, RETRY)
 
     def retry(self, notification_id: int) -> bool:
         """Asks the active worker to send a dead-lettered item again; False if no such item."""
-        return self._items.request_retry(notification_id)
+        with store_faults("marking a dead letter for retry", written=True):
+            return self._items.request_retry(notification_id)
 
     # -- one pass ------------------------------------------------------------------
 

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import OperationalError
 
 from paycore.domain.core import PaymentsCore
+from paycore.domain.errors import StoreUnavailable
 from paycore.projections import CARDS, Projector, ViewStore, open_views, sqlite
 from paycore.projections.chain import verify
 from paycore.projections.views import read_models
@@ -226,7 +226,7 @@ def test_a_rebuild_that_stops_half_way_frees_the_lock_and_the_next_update_comple
     assert_views_are_a_fold_of_the_log(core, projector.store)
 
 
-def test_a_sqlite_writer_of_views_waits_for_the_write_lock_then_fails_as_the_library_does(
+def test_a_sqlite_writer_of_views_waits_for_the_write_lock_then_is_store_unavailable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sqlite, "LOCK_TIMEOUT", 1)
@@ -236,8 +236,9 @@ def test_a_sqlite_writer_of_views_waits_for_the_write_lock_then_fails_as_the_lib
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
-        with pytest.raises(OperationalError, match="database is locked"):
+        with pytest.raises(StoreUnavailable, match="database is locked") as refusal:
             store.reset([CARDS], [])
+        assert refusal.value.details["operation"] == "emptying the views"
     finally:
         other.rollback()
         other.close()
