@@ -112,7 +112,7 @@ def _negative(argument: str, value: object) -> MoneyError:
 def _by_amount(compare: Callable[[Decimal, Decimal], bool]) -> Callable[[Money, object], bool]:
     def method(self: Money, other: object) -> bool:
         if not isinstance(other, Money):
-            return NotImplemented
+            return NotImplemented  # type: ignore[no-any-return]  # Python then raises TypeError
         return compare(self.amount, other.amount)
 
     return method
