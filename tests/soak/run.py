@@ -560,8 +560,8 @@ class Worker:
         elif choice < 8:
             self.deliver("webhook, malformed", *signed(b'{"invoice": {"objectId": '))
         else:
-            body = json.dumps(self.draw("webhook"))
-            text = body.replace(json.dumps(HUGE_NUMBER), "1" + "0" * 5000)
+            hostile = json.dumps(self.draw("webhook"))
+            text = hostile.replace(json.dumps(HUGE_NUMBER), "1" + "0" * 5000)
             self.deliver("webhook, hostile", *signed(text.encode()))
 
     def deliver(
@@ -801,7 +801,7 @@ def fold_the_log(core: PaymentsCore, tallies: list[Tally], report: Report) -> No
             balances[account_id, event.card_id] -= event.amount.amount
             spends[str(account_id), event.transaction_id] += 1
     for aggregate_id in aggregates:
-        aggregate = core.repository.get(aggregate_id)
+        aggregate: Any = core.repository.get(aggregate_id)
         if isinstance(aggregate, CardAccount):
             for card_id, card in aggregate.cards.items():
                 folded = balances[aggregate_id, card_id]
@@ -838,9 +838,9 @@ def fold_the_log(core: PaymentsCore, tallies: list[Tally], report: Report) -> No
                 [str(PaymentsCore.invoice_id(i)) for i in tally.webhooks_applied],
             ),
         ):
-            for aggregate_id in ids:
-                if UUID(aggregate_id) not in aggregates:
-                    report.lost.append(f"{kind} {aggregate_id} answered ok, not in the log")
+            for created in ids:
+                if UUID(created) not in aggregates:
+                    report.lost.append(f"{kind} {created} answered ok, not in the log")
         for key, outcome in tally.keyed:
             if not outcome.startswith("refused STORE_UNAVAILABLE"):
                 outcomes[key].add(outcome)
@@ -872,7 +872,7 @@ def check_views(core: PaymentsCore, report: Report) -> None:
                 report.view_faults.append(f"{table}: the rebuild differs from the kept view")
         verification = AuditTrail(core, projector.store).verify()
         report.audit = (
-            f"ok, {verification.checked_position} events checked"
+            f"ok, chained up to position {verification.checked_position}"
             if verification.ok
             else f"FAILED at {verification.first_bad_position}: {verification.reason}"
         )

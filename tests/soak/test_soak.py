@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PostgresSchema
-from tests.soak.run import Report, soak
+from tests.soak.run import Report, Tally, check, prepare, soak
 
 SECONDS, PROCESSES = 10, 3
 
@@ -49,3 +49,20 @@ def test_a_short_soak_on_postgres_leaves_every_effect_once(
 ) -> None:
     seed = random.randrange(10**6)
     assert_clean(soak(postgres_schema.url, "postgres", PROCESSES, SECONDS, seed))
+
+
+def test_the_check_counts_an_effect_answered_ok_but_missing_and_a_key_with_two_outcomes(
+    tmp_path: Path,
+) -> None:
+    plan = prepare(f"sqlite:///{tmp_path / 'soak.db'}", seed=5)
+    account_id = str(plan.cards[0][0])
+    tally = Tally(0, loads=[(account_id, "REF-NEVER-SENT")])
+    tally.keyed = [("soak-5-1-load", "ok LD1"), ("soak-5-1-load", "ok LD2")]
+    report = Report("sqlite", 1, 0, 5)
+    check(plan, [tally], report)
+    missing = f"load REF-NEVER-SENT on account {account_id} answered ok, not in the log"
+    assert report.lost == [missing]
+    assert report.diverging_keys == ["soak-5-1-load: ['ok LD1', 'ok LD2']"]
+    assert report.duplicated == ["key soak-5-1-load applied with results ['ok LD1', 'ok LD2']"]
+    assert report.balance_mismatches == report.overpaid == report.view_faults == []
+    assert report.audit.startswith("ok"), report.audit
