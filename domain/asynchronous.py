@@ -146,6 +146,14 @@ class AsyncPaymentsCore:
     record_remote_card_account = Awaited(PaymentsCore.record_remote_card_account)
     record_remote_card = Awaited(PaymentsCore.record_remote_card)
 
+    # Holders (paycore.domain.commands.holders).
+    get_holder = Awaited(PaymentsCore.get_holder)
+    holder_details = Awaited(PaymentsCore.holder_details)
+    register_holder = Awaited(PaymentsCore.register_holder)
+    correct_holder = Awaited(PaymentsCore.correct_holder)
+    export_holder = Awaited(PaymentsCore.export_holder)
+    forget_holder = Awaited(PaymentsCore.forget_holder)
+
     # Invoices (paycore.domain.commands.invoices).
     get_invoice = Awaited(PaymentsCore.get_invoice)
     receive_invoice = Awaited(PaymentsCore.receive_invoice)
