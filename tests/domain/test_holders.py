@@ -171,13 +171,26 @@ def test_a_forgotten_holder_cannot_be_corrected_or_given_a_card(
 
 
 def test_forgetting_again_records_nothing_and_destroys_a_key_a_crash_left(
-    holders_core: PaymentsCore,
+    holders_core: PaymentsCore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     holder_id = registered(holders_core)
+    keys = holders_core.holder_keys
+
+    def crash(_: UUID) -> bool:
+        raise RuntimeError("the process died after the event was saved")
+
+    monkeypatch.setattr(keys, "destroy", crash)
+    with pytest.raises(RuntimeError):
+        holders_core.forget_holder(holder_id, "erasure request")
+    monkeypatch.undo()
+    assert keys.get(holder_id) is not None
+    holder = holders_core.get_holder(holder_id)
+    assert holder.forgotten
+    assert holders_core.holder_details(holder) == {f: Erased(f) for f in ASHA}
+
     holders_core.forget_holder(holder_id, "erasure request")
-    version = holders_core.get_holder(holder_id).version
-    holders_core.forget_holder(holder_id, "erasure request")
-    assert holders_core.get_holder(holder_id).version == version
+    assert keys.get(holder_id) is None
+    assert holders_core.get_holder(holder_id).version == holder.version
 
 
 def test_a_forgotten_holder_rebuilds_from_a_snapshot(
