@@ -153,6 +153,14 @@ class Projector:
         self._last_success = time.time()
         return count
 
+    def refresh(self) -> int:
+        """Catches up views built already, as :meth:`update` does; views never built in
+        this store are ``NotFound`` (a reader creates nothing: ``rebuild`` builds them)."""
+        if not self._tables_made and not self.store.built(self.tables):
+            raise self.store.not_built()
+        self._tables_made = True
+        return self.update()
+
     def metrics(self) -> FollowerMetrics:
         """Where the views stand (read from the store, so any process can ask)."""
         position = self.position()

@@ -159,6 +159,21 @@ class ViewStore(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    def built(self, tables: Iterable[Table[Any]]) -> bool:
+        """Whether the positions table and every one of ``tables`` exist (creates nothing)."""
+        with (
+            store_faults("looking for the views' tables", written=False),
+            self.transaction(commit=False) as cursor,
+        ):
+            return all(
+                self._exists(cursor, name) for name in [POSITIONS, *(t.name for t in tables)]
+            )
+
+    def not_built(self) -> NotFound:
+        """The error for reading views never built in this store."""
+        msg = f"no views in {self.name}: run 'paycore views rebuild' to build them"
+        return NotFound(msg, store=self.name)
+
     @contextmanager
     def _reading(self, operation: str, table: str) -> Iterator[None]:
         """A read of ``table``: a fault is :class:`StoreUnavailable`, or :class:`NotFound`
@@ -169,8 +184,9 @@ class ViewStore(ABC):
             with store_faults(operation, written=False), self.transaction(commit=False) as cursor:
                 built = self._exists(cursor, POSITIONS) and self._exists(cursor, table)
             if not built:
-                msg = f"no views in {self.name}: run 'paycore views rebuild' to build them"
-                raise NotFound(msg, store=self.name, table=table) from fault
+                missing = self.not_built()
+                missing.details["table"] = table
+                raise missing from fault
             raise unavailable(operation, fault, written=False) from fault
 
     # Tables and positions.

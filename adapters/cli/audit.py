@@ -134,7 +134,7 @@ def _rows(events: list[Any], as_json: bool) -> list[dict[str, Any]]:
 
 def show_trail(args: argparse.Namespace) -> int:
     with opened_projector(args) as (core, projector):
-        projector.update()
+        projector.refresh()
         events = AuditTrail(core, projector.store).events_of(args.aggregate_id)
         if not events:
             msg = f"no events for aggregate {args.aggregate_id}"
@@ -148,7 +148,7 @@ def show_trail(args: argparse.Namespace) -> int:
 
 def show_events(args: argparse.Namespace) -> int:
     with opened_projector(args) as (core, projector):
-        projector.update()
+        projector.refresh()
         events = AuditTrail(core, projector.store).events(
             actor=args.actor,
             correlation_id=args.correlation_id,
@@ -174,7 +174,7 @@ def show_as_of(args: argparse.Namespace) -> int:
 
 def export_digest(args: argparse.Namespace) -> int:
     with opened_projector(args) as (core, projector):
-        projector.update()
+        projector.refresh()
         digest = AuditTrail(core, projector.store).digest(_key(args.key))
         text = json.dumps(digest.to_json(), indent=2)
         if args.out:
@@ -192,7 +192,7 @@ def verify_chain(args: argparse.Namespace) -> int:
         key = _key(args.key)
     with opened_projector(args) as (core, projector):
         # Extending the chain never rewrites a link, so new events are chained first.
-        projector.update()
+        projector.refresh()
         result = AuditTrail(core, projector.store).verify(digest, key)
         emit(dataclasses.asdict(result), as_json=args.json)
     if not result.ok:

@@ -34,6 +34,8 @@ def test_the_timeline_escapes_every_value_and_loads_nothing(tmp_path: Path) -> N
     )
     core.respond_to_invoice(invoice, "ACCEPT", HOSTILE, context=CLERK)
     core.close()
+    built = paycore("--db", "sqlite:///p.db", "views", "update", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
     done = paycore("--db", "sqlite:///p.db", "audit", "trail", str(invoice), "--html", "t.html",
                    cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -1,0 +1,86 @@
+"""Read commands create nothing: through real ``paycore`` processes, a mistyped SQLite
+path is a one-line CONFIGURATION error and no file, views never built are a one-line
+NOT_FOUND that says to run ``paycore views rebuild`` and no table, and bad numbers are
+one-line usage errors. No Python exception name reaches stderr."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from paycore.domain.core import PaymentsCore
+from tests.adapters.cli.test_cli import paycore
+
+ID = "0fbcc460-8b5f-4152-a766-14709fa77a78"
+#: every command that only reads views (the audit ones catch built views up first)
+VIEW_READERS = [
+    ["views", "show", "invoices"],
+    ["audit", "trail", ID],
+    ["audit", "events"],
+    ["audit", "digest", "--key", "k"],
+    ["audit", "verify"],
+]
+READERS = [*VIEW_READERS, ["audit", "as-of", ID, "--version", "1"]]
+EXCEPTION_NAME = re.compile(r"Traceback|\b[A-Z]\w*(Error|Exception)\b")
+
+
+def one_line(stderr: str) -> str:
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert not EXCEPTION_NAME.search(stderr), stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", READERS, ids=" ".join)
+def test_a_mistyped_sqlite_path_is_one_line_and_creates_no_file(
+    command: list[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "typo.db"
+    done = paycore("--db", f"sqlite:///{missing}", *command, cwd=tmp_path)
+    assert done.returncode == 3
+    line = one_line(done.stderr)
+    assert line.startswith("paycore: error: CONFIGURATION: no store at ")
+    assert str(missing) in line
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", VIEW_READERS, ids=" ".join)
+def test_views_never_built_are_one_line_not_found_and_no_table_is_created(
+    command: list[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "paycore.db"
+    core = PaymentsCore(f"sqlite:///{path}")
+    core.open_card_account("CO1", "Acme", "Travel", "CORPORATE", "100.00")
+    core.close()
+    done = paycore("--db", f"sqlite:///{path}", *command, cwd=tmp_path)
+    assert done.returncode == 1
+    line = one_line(done.stderr)
+    assert line == (
+        f"paycore: error: NOT_FOUND: no views in {path}: run 'paycore views rebuild' to build them"
+    )
+    with sqlite3.connect(path) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert not any(name.startswith("paycore_") for name in tables), tables
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        (["views", "show", "invoices", "--limit", "-1"], "--limit"),
+        (["views", "follow", "--interval", "-1"], "--interval"),
+        (["views", "follow", "--interval", "0"], "--interval"),
+        (["audit", "events", "--limit", "-1"], "--limit"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else v,
+)
+def test_negative_numbers_are_one_line_usage_errors(
+    command: list[str], option: str, tmp_path: Path
+) -> None:
+    done = paycore("--db", f"sqlite:///{tmp_path / 'any.db'}", *command, cwd=tmp_path)
+    assert done.returncode == 2
+    line = one_line(done.stderr)
+    assert f"usage error: argument {option}: " in line
+    assert list(tmp_path.iterdir()) == []
