@@ -414,3 +414,34 @@ def test_authorising_reserves_each_allocation_and_success_settles_them(
     core.submit_payment(payment_id)
     core.record_payment_success(payment_id, "UTR1")
     assert {core.get_invoice(i).status for i in (first, second)} == {"PAID"}
+
+
+def test_a_payment_takes_the_id_the_application_drew(
+    make_core: Callable[..., PaymentsCore],
+) -> None:
+    drawn: list[UUID] = []
+
+    def ids() -> UUID:
+        drawn.append(UUID(int=len(drawn) + 1))
+        return drawn[-1]
+
+    core = make_core(ids=ids)
+    invoice_id = accepted_invoice(core)
+    payment_id = core.initiate_payment([invoice_id])
+    assert payment_id in drawn
+    assert core.get_payment(payment_id).id == payment_id
+
+
+def test_the_authorised_event_records_the_reference_of_the_otp_it_used(
+    make_core: Callable[..., PaymentsCore],
+) -> None:
+    core = make_core(otp_codes=lambda: OTP)
+    invoice_id = accepted_invoice(core)
+    payment_id = core.initiate_payment([invoice_id])
+    core.request_payment_otp(payment_id)
+    challenge = core.get_payment(payment_id).otp
+    assert challenge is not None
+    core.authorise_payment(payment_id, OTP)
+    kind, state = events_of(core, payment_id)[-1]
+    assert (kind, state["reference"]) == ("Authorised", challenge.reference)
+    assert challenge.reference
