@@ -19,6 +19,7 @@ from uuid import UUID
 from paycore.adapters.enkash import models as m
 from paycore.domain import CommandContext, ObjectVersion, PaymentsCore
 from paycore.domain.invoice import Invoice
+from paycore.domain.money import Money
 from paycore.domain.payment import payment_id_of
 from paycore.domain.purchase_order import PurchaseOrder
 
@@ -136,7 +137,7 @@ def _invoice_created(body: m.WebhookInvoiceRequest) -> WebhookCommand:
         lambda core, context, key: core.receive_invoice(
             invoice.objectId,
             invoice.supplierInvoiceNumber,
-            str(invoice.invoiceAmount.totalAmount),
+            Money(invoice.invoiceAmount.totalAmount),
             allows_partial=invoice.partialPaymentAllowed,
             buyer_b2b_id=ids.buyerB2BId,
             supplier_b2b_id=ids.supplierB2BId,
@@ -156,7 +157,7 @@ def _invoice_edited(body: m.WebhookInvoiceRequest) -> WebhookCommand:
         lambda core, context, key: core.edit_invoice(
             invoice_id,
             invoice.supplierInvoiceNumber,
-            str(invoice.invoiceAmount.totalAmount),
+            Money(invoice.invoiceAmount.totalAmount),
             allows_partial=invoice.partialPaymentAllowed,
             object_version=version,
             context=context,
@@ -190,7 +191,7 @@ def _note_received(body: m.WebhookCdNoteRequest) -> WebhookCommand:
             invoice_id,
             note.objectId,
             note.noteType,
-            str(note.cdNoteValueDetails.totalAmount),
+            Money(note.cdNoteValueDetails.totalAmount),
             context=context,
             idempotency_key=key,
         )
