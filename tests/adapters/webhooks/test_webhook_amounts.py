@@ -8,6 +8,7 @@ import json
 import re
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -57,7 +58,8 @@ def test_a_webhook_amount_is_stored_and_projected_as_a_plain_decimal(
     try:
         command = ROUTES[CREATE].parse(body(form, "INV" + "A" * 32))
         assert command is not None
-        invoice_id = command.run(core, CommandContext(actor="enkash", source="webhook"), None)
+        invoice_id = command.run(core, CommandContext(actor="enkash", source="webhook"), "key-1")
+        assert isinstance(invoice_id, UUID)
         invoice = core.get_invoice(invoice_id)
         assert PLAIN.match(str(invoice.total)), str(invoice.total)
         assert Decimal(str(invoice.total)) == exact
