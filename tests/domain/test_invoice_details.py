@@ -478,3 +478,14 @@ def test_notes_apply_to_an_open_invoice(status: str) -> None:
     invoice.confirm_note("CN-1")
     assert invoice.notes["CN-1"].confirmed
     assert invoice.status == status
+
+
+def test_a_stale_cancellation_is_refused_and_the_invoice_stays_open() -> None:
+    invoice = received()
+    invoice.respond(BuyerResponse.ACCEPT, "ok", ObjectVersion(1, 2))
+    error = refusal(invoice.cancel, "withdrawn", ObjectVersion(1, 2))
+    assert error.code == "OBJECT_VERSION_STALE"
+    assert error.details == {"held": 2, "current": 1, "new": 2}
+    assert (invoice.status, invoice.object_version) == ("ACCEPTED", 2)
+    invoice.cancel("withdrawn", ObjectVersion(2, 3))
+    assert (invoice.status, invoice.object_version) == ("CANCELLED", 3)
