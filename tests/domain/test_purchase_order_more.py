@@ -163,6 +163,19 @@ def test_a_stale_edit_is_refused_as_stale_before_the_status_is_looked_at() -> No
     assert error.details == {"held": 3, "current": 2, "new": 3}
 
 
+def test_a_stale_send_or_cancellation_is_refused_before_the_status_is_looked_at() -> None:
+    order = drafted()
+    order.edit("Bags", Money("10.00"), ObjectVersion(1, 2))
+    for call, args in [(order.send, ()), (order.cancel, ("ordered twice",))]:
+        error = refusal(call, *args, ObjectVersion(1, 2))
+        assert error.code == "OBJECT_VERSION_STALE"
+        assert error.details == {"held": 2, "current": 1, "new": 2}
+    assert (order.status, order.object_version) == ("DRAFT", 2)
+    order.send(ObjectVersion(2, 3))
+    order.cancel("ordered twice", ObjectVersion(3, 4))
+    assert (order.status, order.object_version) == ("CANCELLED", 4)
+
+
 def test_a_move_outside_the_table_names_the_order() -> None:
     order = drafted()
     error = refusal(order.close, None)
