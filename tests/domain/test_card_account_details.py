@@ -829,3 +829,13 @@ def test_a_number_masked_within_6_and_4_digits_is_kept(masked: str) -> None:
     with recording(AUDIT):
         account.register_remote_card("c1", "R-1", masked)
     assert account.card("c1").masked_number == masked
+
+
+def test_a_card_issued_to_a_holder_records_the_holder() -> None:
+    account = account_with_card()
+    with recording(AUDIT):
+        account.issue_card("c2", "PREPAID", "VIRTUAL", Money.ZERO, "H-1")  # type: ignore[arg-type]
+    assert account.card("c2").holder_id == "H-1"
+    assert account.card("c1").holder_id is None
+    issued = [e for e in account.collect_events() if type(e).__name__ == "CardIssued"]
+    assert [e.holder_id for e in issued] == [None, "H-1"]  # type: ignore[attr-defined]
