@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -352,7 +353,7 @@ class CardAccount(PaycoreAggregate):
                 f"carries its value from issue; not {rupees(initial_load)}"
             )
             raise LoadBelowMinimum(msg, amount=str(initial_load), minimum=str(MINIMUM_LOAD))
-        self._check_cap(initial_load)
+        self._check_cap(initial_load.amount)
         self._card_issued(
             card_id=card_id,
             kind=kind,
@@ -462,7 +463,8 @@ class CardAccount(PaycoreAggregate):
         if card.block_code is BL:
             msg = f"card {card_id} is blocked; a blocked card cannot be loaded"
             raise CardBlocked(msg, card_id=card_id)
-        self._check_cap(card.balance + amount, card_id=card_id)
+        # A Decimal sum: one above the largest Money is still only a cap exceeded.
+        self._check_cap(card.balance.amount + amount.amount, card_id=card_id)
         self._card_loaded(card_id=card_id, amount=amount, reference=reference)
 
     class CardLoaded(Event):
@@ -477,8 +479,8 @@ class CardAccount(PaycoreAggregate):
         self._replace_card_state(card_id, balance=card.balance + amount)
         self.loads[reference] = CardLoad(card_id, amount)
 
-    def _check_cap(self, balance_after: Money, **details: Any) -> None:
-        if balance_after > self.balance_cap:
+    def _check_cap(self, balance_after: Decimal, **details: Any) -> None:
+        if balance_after > self.balance_cap.amount:
             msg = (
                 f"the card balance would be {rupees(balance_after)}, above the account's "
                 f"cap of {rupees(self.balance_cap)}"

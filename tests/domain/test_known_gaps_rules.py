@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from paycore.domain.core import PaymentsCore
-from paycore.domain.errors import PaycoreError
-from paycore.domain.money import Money
+from paycore.domain.errors import BalanceCapExceeded, PaycoreError
+from paycore.domain.money import MAX_AMOUNT, Money
 from paycore.domain.payment import MAX_INVOICES
 from tests.domain.rule_checks import accepted_invoice, authorised_payment, refused, settle
+from tests.domain.test_card_account import active_card, open_account
 from tests.domain.test_purchase_order import order_in
 
 
@@ -95,3 +96,25 @@ def test_a_payment_names_at_least_one_invoice(core: PaymentsCore) -> None:
         core.initiate_payment([])
     assert refusal.value.details == {"count": 0}
     assert refusal.value.message == "a payment names 1-100 invoices, not 0"
+
+
+def test_a_load_past_the_largest_amount_is_refused_as_over_the_cap_naming_the_sum(
+    core: PaymentsCore,
+) -> None:
+    """A valid load whose sum with the balance is above the largest amount describes a
+    real state (a cap exceeded), not an amount nobody sent (found by tests/soak)."""
+    account_id = open_account(core, cap=str(MAX_AMOUNT))
+    card_id = active_card(core, account_id, initial_load="1000.00")
+    with refused(core, BalanceCapExceeded, "BALANCE_CAP") as refusal:
+        core.load_card(account_id, card_id, str(MAX_AMOUNT))
+    assert refusal.value.details == {
+        "balance_after": "10000000000999.99",
+        "cap": "9999999999999.99",
+        "card_id": card_id,
+    }
+    assert refusal.value.message == (
+        "the card balance would be ₹1,00,00,00,00,00,999.99, above the account's cap of "
+        "₹99,99,99,99,99,999.99"
+    )
+    core.load_card(account_id, card_id, str(MAX_AMOUNT - 1000))
+    assert core.get_card_account(account_id).card(card_id).balance == Money(MAX_AMOUNT)
