@@ -106,6 +106,7 @@ PROBLEM_TYPES: Mapping[str, ProblemType] = {
         CARD_ACTIVATION="The card cannot be activated yet",
         CARD_BLOCKED="The card is blocked",
         CARD_NOT_USABLE="The card is not usable",
+        HOLDER_FORGOTTEN="The holder was forgotten: their details are gone",
         LOAD_BELOW_MINIMUM="A load is at least 1.00",
         GIFT_CARD_RELOAD="A gift card is never reloaded",
         BALANCE_CAP="The balance would pass the account's cap",
