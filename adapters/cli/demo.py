@@ -10,6 +10,7 @@ other commands.
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ from paycore.domain.card_account import UsageControls
 from paycore.domain.core import CommandContext, PaymentsCore
 from paycore.domain.errors import ConfigurationError, PaycoreError
 from paycore.domain.money import rupees
+from paycore.domain.otp import OTP_KEY_VARIABLE
 from paycore.projections import AuditTrail, Projector
 
 BUYER, SUPPLIER = "ACMEBUYER01", "WIDGETSSUP01"
@@ -70,10 +72,11 @@ def run_demo(args: argparse.Namespace) -> int:
         run_sandbox(settings) as sandbox,
         EnkashClient(sandbox.client_config()) as client,
     ):
-        # The demo is the store's only instance, so it draws the OTP key of its own run.
-        core = PaymentsCore(
-            url, pin_gateway=EnkashPinGateway(client), otp_key=secrets.token_bytes(32)
-        )
+        # The store's OTP key is PAYCORE_OTP_KEY when it is set, so the host's own
+        # instances can check what the demo issued; otherwise the demo is the store's only
+        # instance and draws a key for its own run.
+        own_key = None if os.environ.get(OTP_KEY_VARIABLE) else secrets.token_bytes(32)
+        core = PaymentsCore(url, pin_gateway=EnkashPinGateway(client), otp_key=own_key)
         try:
             if core.recorder.max_notification_id():
                 msg = f"the store at {url} already has events; run with --fresh or --db"

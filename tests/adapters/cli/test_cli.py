@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -126,6 +127,24 @@ def test_the_demo_refuses_a_store_that_already_has_events(demo_folder: Path) -> 
     again = paycore("--db", "sqlite:///paycore.db", "demo", cwd=demo_folder)
     assert again.returncode == 3
     assert "already has events" in again.stderr
+
+
+def test_the_demo_hashes_otps_under_paycore_otp_key_when_it_is_set(tmp_path: Path) -> None:
+    short = subprocess.run(
+        [sys.executable, "-c", "from paycore.adapters.cli.main import run; run()", "demo"],
+        cwd=tmp_path,
+        env={**os.environ, "PAYCORE_OTP_KEY": "ab" * 8},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert short.returncode == 3
+    assert short.stderr.strip().splitlines() == [
+        "paycore: error: CONFIGURATION: PAYCORE_OTP_KEY must be at least 32 hex digits "
+        "(16 bytes), e.g. the output of python -c 'import secrets; print(secrets.token_hex(32))'"
+    ]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_read_command_on_a_mistyped_path_fails_and_creates_nothing(tmp_path: Path) -> None:
