@@ -3,6 +3,7 @@ sides (issue 16: the survivors of money.py changed only messages and details).""
 
 from __future__ import annotations
 
+import operator
 from decimal import Decimal
 from typing import Any
 
@@ -157,3 +158,18 @@ def test_truth_and_text() -> None:
 )
 def test_rupees_groups_as_read_in_india(amount: Money | Decimal, text: str) -> None:
     assert rupees(amount) == text
+
+
+def test_money_is_ordered_by_amount_on_both_sides_of_equal() -> None:
+    small, large = Money("1.00"), Money("1.01")
+    assert (small < large, large < small, small < Money(1)) == (True, False, False)
+    assert (small <= large, large <= small, small <= Money(1)) == (True, False, True)
+    assert (large > small, small > large, small > Money(1)) == (True, False, False)
+    assert (large >= small, small >= large, small >= Money(1)) == (True, False, True)
+
+
+@pytest.mark.parametrize("other", [Decimal(1), 1, "1.00"])
+def test_money_is_not_ordered_against_other_types(other: object) -> None:
+    for compare in (operator.lt, operator.le, operator.gt, operator.ge):
+        with pytest.raises(TypeError):
+            compare(Money(1), other)

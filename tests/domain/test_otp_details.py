@@ -166,6 +166,7 @@ def test_the_third_wrong_otp_voids_it_and_a_fourth_try_costs_nothing() -> None:
     assert check(challenge(2), "123456", now) == []
     error, recorded = refusal_of(challenge(3), "123456", now)
     assert type(error) is OtpAttemptsExhausted
+    assert error.details == {"reference": "REF1"}
     assert error.message == "the OTP REF1 is void after 3 wrong attempts"
     assert recorded == 0
 
