@@ -51,7 +51,7 @@ def store_env(url: str) -> dict[str, str]:
     if scheme in ("postgresql", "postgres"):
         return _postgres_env(url)
     msg = (
-        f"cannot use the database URL {_redacted(url)!r}; use memory://, "
+        f"cannot use the database URL {redacted(url)!r}; use memory://, "
         "sqlite:///path/to/file.db or postgresql://user@host:port/db?schema=name"
     )
     raise ConfigurationError(msg)
@@ -65,7 +65,7 @@ def _postgres_env(url: str) -> dict[str, str]:
     parts = urlsplit(url)
     database = parts.path.lstrip("/")
     if not parts.hostname or not database:
-        msg = f"a PostgreSQL URL names a host and a database: {_redacted(url)!r}"
+        msg = f"a PostgreSQL URL names a host and a database: {redacted(url)!r}"
         raise ConfigurationError(msg)
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -87,7 +87,7 @@ def _postgres_env(url: str) -> dict[str, str]:
     return env
 
 
-def _redacted(url: str) -> str:
+def redacted(url: str) -> str:
     """The URL without its password, fit for an error message."""
     parts = urlsplit(url)
     if parts.password is None:

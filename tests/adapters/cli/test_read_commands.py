@@ -9,10 +9,12 @@ import re
 import sqlite3
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from paycore.domain.core import PaymentsCore
 from tests.adapters.cli.test_cli import paycore
+from tests.conftest import POSTGRES_DSN, PostgresSchema
 
 ID = "0fbcc460-8b5f-4152-a766-14709fa77a78"
 #: every command that only reads views (the audit ones catch built views up first)
@@ -84,3 +86,39 @@ def test_negative_numbers_are_one_line_usage_errors(
     line = one_line(done.stderr)
     assert f"usage error: argument {option}: " in line
     assert list(tmp_path.iterdir()) == []
+
+
+READ_AND_SYNC = [*READERS, ["sync", "dead-letters"]]
+
+
+@pytest.mark.parametrize("command", READ_AND_SYNC, ids=" ".join)
+def test_an_empty_postgresql_schema_is_refused_and_left_empty(
+    command: list[str], postgres_schema: PostgresSchema, tmp_path: Path
+) -> None:
+    done = paycore("--db", postgres_schema.url, *command, cwd=tmp_path)
+    assert done.returncode == 3
+    assert one_line(done.stderr) == (
+        f"paycore: error: CONFIGURATION: no store at {postgres_schema.url}: check --db "
+        "(run 'paycore demo' to make one)"
+    )
+    with psycopg.connect(POSTGRES_DSN) as conn:
+        tables = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (postgres_schema.name,),
+        ).fetchall()
+    assert tables == []
+
+
+def test_a_sqlite_file_that_is_not_a_store_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE notes (text)")
+    done = paycore("--db", f"sqlite:///{path}", "audit", "verify", cwd=tmp_path)
+    assert done.returncode == 3
+    assert one_line(done.stderr) == (
+        f"paycore: error: CONFIGURATION: no store at sqlite:///{path}: check --db "
+        "(run 'paycore demo' to make one)"
+    )
+    with sqlite3.connect(path) as db:
+        names = db.execute("SELECT name FROM sqlite_master").fetchall()
+    assert names == [("notes",)]
