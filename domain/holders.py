@@ -253,3 +253,30 @@ class DataKeys(Protocol):
     def get(self, holder_id: UUID) -> bytes | None: ...
 
     def destroy(self, holder_id: UUID) -> bool: ...
+
+
+# What views and the CLI show of a field (issue 15, step 5): enough to recognise a person
+# on a call, never enough to contact or identify them. The clear value comes only from an
+# explicit call (``holder_details``, ``export_holder``).
+
+#: Fields shown by their first letter only.
+INITIAL_FIELDS: Final = frozenset({"first_name", "last_name"})
+HIDDEN: Final = "***"
+
+
+def mask(field: str, value: str) -> str:
+    """``value`` of ``field`` partly hidden: a PAN ``ABCDE****F``, a mobile ``******3210``,
+    an email ``a***@example.com``, a pincode ``411***``, a name ``A***``; every other
+    field (title, gender, address lines) ``***``."""
+    if field == "pan":
+        return value[:5] + "*" * (len(value) - 6) + value[-1:]
+    if field == "mobile":
+        return "*" * (len(value) - 4) + value[-4:]
+    if field == "email":
+        local, _, domain = value.partition("@")
+        return f"{local[:1]}{HIDDEN}@{domain}"
+    if field in {"pincode", "delivery_pincode"}:
+        return value[:3] + HIDDEN
+    if field in INITIAL_FIELDS:
+        return value[:1] + HIDDEN
+    return HIDDEN

@@ -100,9 +100,11 @@ def open_views(url: str) -> ViewStore:
     return PostgresViewStore.from_env(env)
 
 
-def default_views() -> list[View]:
-    """The read models and the hash chain."""
-    return [*read_models(), HashChainView()]
+def default_views(core: PaymentsCore | None = None) -> list[View]:
+    """The read models and the hash chain; with ``core``, the holders view masks holders'
+    details under its data keys (else it records them as sealed)."""
+    keys = None if core is None else (lambda: core.holder_keys)
+    return [*read_models(keys), HashChainView()]
 
 
 class Projector:
@@ -131,7 +133,7 @@ class Projector:
         self.core = core
         self._owns_store = store is None
         self.store = store if store is not None else open_views(core.url)
-        self.views = list(views) if views is not None else default_views()
+        self.views = list(views) if views is not None else default_views(core)
         self.batch_size = batch_size
         self._tables_made = False
         self._batches = 0

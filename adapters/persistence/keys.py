@@ -15,8 +15,11 @@ import threading
 from typing import Protocol
 from uuid import UUID
 
+from cryptography.exceptions import InvalidTag
+
 from paycore.adapters.persistence.stores import store_env
-from paycore.domain.holders import KeyProvider, new_data_key
+from paycore.domain.errors import ConfigurationError
+from paycore.domain.holders import MASTER_KEY_VARIABLE, KeyProvider, new_data_key
 
 TABLE = "paycore_holder_keys"
 
@@ -148,9 +151,19 @@ class HolderKeys:
         return key
 
     def get(self, holder_id: UUID) -> bytes | None:
-        """The data key, or None once the holder was forgotten."""
+        """The data key, or None once the holder was forgotten; ``CONFIGURATION`` when the
+        master key is not the one it was wrapped under."""
         wrapped = self._table.get(holder_id)
-        return None if wrapped is None else self._provider.unwrap(holder_id, wrapped)
+        if wrapped is None:
+            return None
+        try:
+            return self._provider.unwrap(holder_id, wrapped)
+        except InvalidTag:
+            msg = (
+                f"the master key does not open the data key of holder {holder_id}: give "
+                f"{MASTER_KEY_VARIABLE} (or key_provider=) the key this store was written under"
+            )
+            raise ConfigurationError(msg, setting=MASTER_KEY_VARIABLE) from None
 
     def destroy(self, holder_id: UUID) -> bool:
         return self._table.delete(holder_id)

@@ -22,6 +22,7 @@ from paycore.projections.views.cards import (
     CardsView,
     CardTransactionRow,
 )
+from paycore.projections.views.holders import HOLDERS, SEALED, HolderRow, HoldersView, KeySource
 from paycore.projections.views.invoices import INVOICES, InvoiceRow, InvoicesView
 from paycore.projections.views.payments import PAYMENTS, PaymentRow, PaymentsView
 from paycore.projections.views.purchase_orders import (
@@ -31,18 +32,28 @@ from paycore.projections.views.purchase_orders import (
 )
 
 
-def read_models() -> list[View]:
-    """The views a projector keeps by default (the hash chain comes with them)."""
-    return [CardsView(), InvoicesView(), PaymentsView(), PurchaseOrdersView(), AuditTrailView()]
+def read_models(keys: KeySource | None = None) -> list[View]:
+    """The views a projector keeps by default (the hash chain comes with them); ``keys``
+    gives the holders view the data keys to mask holders' details with."""
+    return [
+        CardsView(),
+        HoldersView(keys),
+        InvoicesView(),
+        PaymentsView(),
+        PurchaseOrdersView(),
+        AuditTrailView(),
+    ]
 
 
 __all__ = [
     "AUDIT_TRAIL",
     "CARDS",
     "CARD_TRANSACTIONS",
+    "HOLDERS",
     "INVOICES",
     "PAYMENTS",
     "PURCHASE_ORDERS",
+    "SEALED",
     "AggregateView",
     "AuditEvent",
     "AuditTrailView",
@@ -50,8 +61,11 @@ __all__ = [
     "CardTransactionRow",
     "CardsView",
     "EventView",
+    "HolderRow",
+    "HoldersView",
     "InvoiceRow",
     "InvoicesView",
+    "KeySource",
     "PaymentRow",
     "PaymentsView",
     "PurchaseOrderRow",
