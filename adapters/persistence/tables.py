@@ -73,6 +73,11 @@ class SideTables:
         """Runs one statement (``?`` placeholders) in its own transaction; its rows."""
         with self._lock:
             if self._postgres is not None:
+                if self._postgres.closed:
+                    # The server ended the session (a restart, a killed backend): the
+                    # statement that met it failed as StoreUnavailable with its outcome
+                    # unknown; later ones run on a new session, never that one again.
+                    self._postgres = type(self._postgres).connect(self._conninfo, autocommit=True)
                 cursor = self._postgres.execute(statement.replace("?", "%s"), parameters)
                 return cursor.fetchall() if cursor.description else []
             assert self._sqlite is not None
