@@ -39,6 +39,13 @@ BLOCK_MOVES: dict[str, frozenset[str]] = {
 }
 
 
+#: the fields of a card creation request that are about the card, not its holder
+CARD_TERMS = frozenset(
+    {"companyId", "cardAccountId", "userId", "primaryEnKashCard", "physicalCard", "loadAmount",
+     "remarks"}
+)  # fmt: skip
+
+
 class Refusal(Exception):
     """The platform's "no": answered with ``http_status`` and ``code``."""
 
@@ -92,11 +99,14 @@ class CardRecord:
     pinSet: bool = False
     kycStatus: str = "MIN_KYC"
     controls: dict[str, Any] = field(default_factory=dict)
+    #: The holder's fields as the creation request gave them (wire names); no answer
+    #: shows them, as the pages' card answers show none.
+    holder: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def view(self) -> dict[str, Any]:
         """The card as the search and the details answer with it."""
         shown = asdict(self)
-        del shown["controls"], shown["pinSet"], shown["companyId"]
+        del shown["controls"], shown["pinSet"], shown["companyId"], shown["holder"]
         return shown
 
 
@@ -234,6 +244,7 @@ class PlatformState:
             userId=request.userId,
             giftCard=gift,
             maskedNumber=f"XXXX XXXX XXXX {card_id[-4:]}",
+            holder={f: v for f, v in request.to_wire().items() if f not in CARD_TERMS},
         )
         self.cards[card_id] = card
         if request.loadAmount is not None:

@@ -9,6 +9,8 @@ Client references, all derived from the event so that a resend carries the same 
 
 - a load: its ``reference`` (the ``uniqueReferenceNumber``);
 - a card: paycore's card id, sent as the card's ``userId`` and found again by a card search;
+  a card issued to a holder carries the holder's documented fields, decrypted just in time
+  (see :func:`holder_fields`);
 - a payment: its ``PMT`` objectId (the ``urn``);
 - a B2B message: the objectId and the new objectVersion;
 - anything else: a hash of the aggregate id and the event's version.
@@ -33,7 +35,8 @@ from paycore.adapters.sync.profile import PartnerProfile
 from paycore.domain.aggregate import PaycoreAggregate, Source
 from paycore.domain.card_account import CardAccount, CardForm, CardKind, Channel, UsageControls
 from paycore.domain.core import CommandContext, PaymentsCore
-from paycore.domain.errors import PaycoreError
+from paycore.domain.errors import HolderForgotten, PaycoreError
+from paycore.domain.holders import DELIVERY_FIELDS, Erased
 from paycore.domain.invoice import RESPONSE_STATUS, Invoice, InvoiceStatus
 from paycore.domain.money import Money
 from paycore.domain.payment import Payment, PaymentStatus
@@ -182,6 +185,53 @@ def _card_recorder(account_id: UUID, card_id: str, card: m.Card) -> Answer:
     )
 
 
+#: A holder's fields by their wire names in Create Prepaid Card
+#: (https://docs.enkash.com/api-13438387) and Create Gift Card
+#: (https://docs.enkash.com/api-13012983); the PAN goes among ``documents`` (``docType``
+#: ``PAN``, ``docNo``), and a delivery address sets ``physicalDeliveryAddressFlag``.
+HOLDER_WIRE_NAMES: dict[str, str] = {
+    "title": "title",
+    "first_name": "firstName",
+    "last_name": "lastName",
+    "gender": "gender",
+    "email": "email",
+    "mobile": "mobile",
+    "address": "address",
+    "address2": "address2",
+    "city": "city",
+    "state": "state",
+    "country": "country",
+    "pincode": "pincode",
+    "delivery_address": "deliveryAddress",
+    "delivery_address2": "deliveryAddress2",
+    "delivery_city": "deliveryCity",
+    "delivery_state": "deliveryState",
+    "delivery_country": "deliveryCountry",
+    "delivery_pincode": "deliveryPincode",
+}
+
+
+def holder_fields(core: PaymentsCore, holder_id: UUID) -> dict[str, Any]:
+    """The holder's documented fields for one card request, opened now and held by
+    nothing but that request; ``HOLDER_FORGOTTEN`` once the holder is forgotten (a
+    forgetting that destroyed the key while this ran reads as erased: refused too)."""
+    holder = core.get_holder(holder_id)
+    attempted = "sending of their details to the platform"
+    holder.refuse_if_forgotten(attempted)
+    details = core.holder_details(holder)
+    if any(isinstance(value, Erased) for value in details.values()):
+        msg = f"holder {holder_id} was forgotten; their details are erased, so no {attempted}"
+        raise HolderForgotten(msg, holder_id=str(holder_id), attempted=attempted)
+    wire: dict[str, Any] = {
+        HOLDER_WIRE_NAMES[f]: v for f, v in details.items() if f in HOLDER_WIRE_NAMES
+    }
+    if "pan" in details:
+        wire["documents"] = [{"docType": "PAN", "docNo": details["pan"]}]
+    if any(f in details for f in DELIVERY_FIELDS):
+        wire["physicalDeliveryAddressFlag"] = True
+    return wire
+
+
 @_for(CardAccount.CardIssued)
 def _issue_card(
     core: PaymentsCore, event: CardAccount.CardIssued, profile: PartnerProfile
@@ -189,6 +239,10 @@ def _issue_card(
     account = core.get_card_account(event.originator_id)
     card_id: str = event.card_id
     initial: Money = event.initial_load
+    holder_id = None if event.holder_id is None else UUID(event.holder_id)
+    if holder_id is not None:
+        # Refused before anything is sent (and again just before sending, in ``send``).
+        core.get_holder(holder_id).refuse_if_forgotten("sending of their details to the platform")
     request = m.CreateCardRequest(
         companyId=account.company_id,
         cardAccountId=_remote_account(account),
@@ -199,7 +253,13 @@ def _issue_card(
     gift = CardKind(event.kind) is CardKind.GIFT
 
     def send(client: EnkashClient) -> Answer:
-        card = client.create_gift_card(request) if gift else client.create_prepaid_card(request)
+        # The clear details live in this request only, for the one call.
+        sent = request
+        if holder_id is not None:
+            sent = m.CreateCardRequest(
+                **request.model_dump(exclude_none=True), **holder_fields(core, holder_id)
+            )
+        card = client.create_gift_card(sent) if gift else client.create_prepaid_card(sent)
         return _card_recorder(account.id, card_id, card)
 
     def enquire(client: EnkashClient) -> Answer | None:

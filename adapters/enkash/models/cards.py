@@ -63,37 +63,48 @@ class IdentityDocument(WireRequest):
     docNo: Secret
 
 
+#: A holder's personal field: never in a repr (the request is built just in time, and
+#: nothing shows it; see docs/privacy.md).
+Personal = Field(default=None, repr=False)
+
+
 class CreateCardRequest(WireRequest):
-    """Prepaid (reloadable) and gift cards share the path; the account decides."""
+    """Prepaid (reloadable) and gift cards share the path; the account decides.
+
+    The fields are those of Create Prepaid Card (https://docs.enkash.com/api-13438387)
+    and Create Gift Card (https://docs.enkash.com/api-13012983). The holder's are
+    personal data: the relay fills them just in time (``holder_fields``) and no repr
+    shows them.
+    """
 
     companyId: Id
     cardAccountId: Id
     userId: Id | None = None
-    email: Email | None = None
-    mobile: Mobile | None = None
-    title: str | None = None
-    firstName: str | None = None
-    lastName: str | None = None
-    gender: str | None = None
-    address: str | None = None
-    address2: str | None = None
-    city: str | None = None
-    state: str | None = None
-    country: str | None = None
-    pincode: str | None = None
+    email: Email | None = Personal
+    mobile: Mobile | None = Personal
+    title: str | None = Personal
+    firstName: str | None = Personal
+    lastName: str | None = Personal
+    gender: str | None = Personal
+    address: str | None = Personal
+    address2: str | None = Personal
+    city: str | None = Personal
+    state: str | None = Personal
+    country: str | None = Personal
+    pincode: str | None = Personal
     primaryEnKashCard: bool | None = None
     physicalCard: bool = False
     loadAmount: Amount | None = None
     remarks: str | None = None
     physicalDeliveryAddressFlag: bool | None = None
-    deliveryAddress: str | None = None
-    deliveryAddress2: str | None = None
-    deliveryCity: str | None = None
-    deliveryState: str | None = None
-    deliveryCountry: str | None = None
-    deliveryPincode: str | None = None
+    deliveryAddress: str | None = Personal
+    deliveryAddress2: str | None = Personal
+    deliveryCity: str | None = Personal
+    deliveryState: str | None = Personal
+    deliveryCountry: str | None = Personal
+    deliveryPincode: str | None = Personal
     documents: list[IdentityDocument] | None = None
-    specialDate: str | None = None
+    specialDate: str | None = Personal
 
 
 class CardRef(WireRequest):
