@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import version
 from typing import Any, NoReturn
 
-from paycore.adapters.cli import audit, demo, sandbox, sync, views, webhooks
+from paycore.adapters.cli import audit, demo, holders, sandbox, sync, views, webhooks
 from paycore.adapters.persistence.stores import DEFAULT_URL
 from paycore.domain.errors import ConfigurationError, PaycoreError
 from paycore.domain.runner import URL_VARIABLE
@@ -28,6 +28,7 @@ Handler = Callable[[argparse.Namespace], int]
 COMMAND_GROUPS = (
     audit.add_commands,
     views.add_commands,
+    holders.add_commands,
     webhooks.add_commands,
     demo.add_commands,
     sandbox.add_commands,

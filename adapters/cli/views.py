@@ -20,6 +20,7 @@ from paycore.projections import (
     AUDIT_TRAIL,
     CARD_TRANSACTIONS,
     CARDS,
+    HOLDERS,
     INVOICES,
     PAYMENTS,
     PURCHASE_ORDERS,
@@ -34,6 +35,7 @@ TABLES: dict[str, tuple[Any, list[str]]] = {
         CARD_TRANSACTIONS,
         ["position", "card_id", "kind", "amount", "channel", "reference", "occurred_at"],
     ),
+    "holders": (HOLDERS, ["holder_id", "masked", "erased", "forgotten", "cards"]),
     "invoices": (
         INVOICES,
         ["invoice_id", "supplier_invoice_number", "status", "total", "outstanding", "reserved"],
