@@ -35,6 +35,10 @@ Row = tuple[Any, ...]
 class Lease(Protocol):
     def try_acquire(self) -> bool: ...
 
+    def held(self) -> bool:
+        """Whether the lease taken is still this worker's (a session can be ended)."""
+        ...
+
     def release(self) -> None: ...
 
 
@@ -118,6 +122,19 @@ class _AdvisoryLease:
         session.close()
         return False
 
+    def held(self) -> bool:
+        """False once the server ended the session, and with it the lock."""
+        import psycopg  # noqa: PLC0415
+
+        if self._session is None:
+            return False
+        try:
+            self._session.execute("SELECT 1")
+        except psycopg.Error:
+            self.release()
+            return False
+        return True
+
     def release(self) -> None:
         if self._session is not None:
             self._session.close()
@@ -141,6 +158,9 @@ class _FileLease:
         self._fd = fd
         return True
 
+    def held(self) -> bool:
+        return self._fd is not None
+
     def release(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
@@ -159,6 +179,9 @@ class _ProcessLease:
 
     def try_acquire(self) -> bool:
         self._held = self._lock.acquire(blocking=False)
+        return self._held
+
+    def held(self) -> bool:
         return self._held
 
     def release(self) -> None:

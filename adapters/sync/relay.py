@@ -167,6 +167,11 @@ class SyncRelay:
             )  # fmt: skip
             try:
                 while not stop.is_set():
+                    if not self._lease.held():
+                        # The server ended the lease's session: another worker may hold
+                        # it now, so this one sends nothing more until it takes it again.
+                        log.warning("sync relay: lease lost", extra=fields(consumer=CONSUMER))
+                        break
                     if not self._pass():
                         stop.wait(self.settings.poll_interval)
             except _Stopped:
