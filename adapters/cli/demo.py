@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4, uuid5
 
 from paycore.adapters.cli.output import console, table
 from paycore.adapters.cli.timeline import write_timeline
@@ -31,14 +31,35 @@ from paycore.adapters.webhooks import WebhookAuth, WebhookInbox
 from paycore.domain.card_account import UsageControls
 from paycore.domain.core import CommandContext, PaymentsCore
 from paycore.domain.errors import ConfigurationError, PaycoreError
+from paycore.domain.holders import MASTER_KEY_VARIABLE, MasterKey
 from paycore.domain.money import rupees
 from paycore.domain.otp import OTP_KEY_VARIABLE
-from paycore.projections import AuditTrail, Projector
+from paycore.projections import HOLDERS, AuditTrail, Projector
 
 BUYER, SUPPLIER = "ACMEBUYER01", "WIDGETSSUP01"
 CLERK = CommandContext(actor="clerk@acme.example", source="api")
 TREASURY = CommandContext(actor="treasury@acme.example", source="api")
 PLATFORM = CommandContext(actor="enkash", source="sync")
+DPO = CommandContext(actor="dpo@acme.example", source="api")
+#: the cardholders of the day (made-up people; their details are sealed in the store)
+ASHA = {
+    "title": "Ms",
+    "first_name": "Asha",
+    "last_name": "Rao",
+    "email": "asha.rao@example.com",
+    "mobile": "9812345670",
+    "pan": "ABCPR1234K",
+}
+RAVI = {
+    "title": "Mr",
+    "first_name": "Ravi",
+    "last_name": "Kumar",
+    "mobile": "9898989898",
+    "delivery_address": "12 MG Road",
+    "delivery_city": "Pune",
+    "delivery_state": "Maharashtra",
+    "delivery_pincode": "411001",
+}
 #: the picture of the first invoice's audit trail the demo leaves beside the store
 TIMELINE = "paycore-timeline.html"
 
@@ -76,7 +97,17 @@ def run_demo(args: argparse.Namespace) -> int:
         # instances can check what the demo issued; otherwise the demo is the store's only
         # instance and draws a key for its own run.
         own_key = None if os.environ.get(OTP_KEY_VARIABLE) else secrets.token_bytes(32)
-        core = PaymentsCore(url, pin_gateway=EnkashPinGateway(client), otp_key=own_key)
+        # Likewise the master key of holders' data keys (PAYCORE_MASTER_KEY): without it,
+        # the holders' details open only during this run.
+        own_master = (
+            None if os.environ.get(MASTER_KEY_VARIABLE) else MasterKey(secrets.token_bytes(32))
+        )
+        core = PaymentsCore(
+            url,
+            pin_gateway=EnkashPinGateway(client),
+            otp_key=own_key,
+            key_provider=own_master,
+        )
         try:
             if core.recorder.max_notification_id():
                 msg = f"the store at {url} already has events; run with --fresh or --db"
@@ -148,6 +179,7 @@ class Day:
     ) -> None:
         self.core, self.relay, self.sandbox, self.platform = core, relay, sandbox, platform
         self.ids: dict[str, UUID] = {}
+        self.cards_of: dict[str, tuple[UUID, str]] = {}
         self.deliveries: list[int] = []
 
     def run(self) -> None:
@@ -156,6 +188,7 @@ class Day:
         self.purchase_orders()
         self.sync()
         self.views_and_audit()
+        self.erasure()
 
     # Narration.
 
@@ -200,18 +233,35 @@ class Day:
             context=TREASURY,
             idempotency_key="open-travel-account",
         )
-        asha = core.issue_card(account, "PREPAID", "VIRTUAL", context=TREASURY)
-        ravi = core.issue_card(account, "PREPAID", "PHYSICAL", context=TREASURY)
+        holders = {
+            name: core.register_holder(
+                uuid5(account, name), details, context=TREASURY, idempotency_key=f"hold-{name}"
+            )
+            for name, details in (("asha", ASHA), ("ravi", RAVI))
+        }
+        self.refused(
+            "a holder whose mobile has 9 digits",
+            lambda: core.register_holder(uuid4(), {"first_name": "X", "mobile": "981234567"}),
+        )
+        asha = core.issue_card(
+            account, "PREPAID", "VIRTUAL", holder_id=holders["asha"], context=TREASURY
+        )
+        ravi = core.issue_card(
+            account, "PREPAID", "PHYSICAL", holder_id=holders["ravi"], context=TREASURY
+        )
         gift = core.issue_card(account, "GIFT", "VIRTUAL", "2000.00", context=TREASURY)
-        self.ids["card account"] = account
-        self.say("opened the Travel card account; issued Asha's virtual card, Ravi's physical")
-        self.say("card and a ₹2,000.00 gift card")
+        self.ids |= {"card account": account, "holder": holders["asha"]}
+        self.cards_of = {"asha": (account, asha)}
+        self.say("registered two cardholders, Asha and Ravi (their details sealed under a key")
+        self.say("of each); opened the Travel card account; issued Asha's virtual card, Ravi's")
+        self.say("physical card (to his delivery address) and a ₹2,000.00 gift card")
         for card in (asha, ravi, gift):
             core.activate_card(
                 account, card, kyc_completed=True, terms_accepted=True, context=TREASURY
             )
         self.sync()
-        self.say(f"relayed to the platform: remote ids {self._remote_ids(account)}")
+        self.say(f"relayed to the platform: remote ids {self._remote_ids(account)}; the")
+        self.say("holders' details went with their cards, opened only for those two calls")
         core.set_card_pin(account, asha, "4826", context=CommandContext("asha@acme.example", "api"))
         self.say("Asha set her PIN (sent straight to the platform; paycore keeps only when)")
         core.load_card(account, asha, "10000.00", context=TREASURY, idempotency_key="load-asha-1")
@@ -356,7 +406,7 @@ class Day:
         with Projector(self.core) as projector:
             projector.update()
             store = projector.store
-            for view in ("cards", "invoices", "payments", "purchase-orders"):
+            for view in ("cards", "holders", "invoices", "payments", "purchase-orders"):
                 print(f"\n{view}:")
                 out.print(rendered(store, view))
             trail = AuditTrail(self.core, store)
@@ -381,6 +431,32 @@ class Day:
             result = trail.verify()
             verdict = "intact" if result.ok else result.reason
             print(f"\nhash chain over {result.checked_position} events: {verdict}")
+
+    def erasure(self) -> None:
+        """Asha asks to be forgotten: her key is destroyed, her money history stays."""
+        print("\n== Forgetting a cardholder ==")
+        core, holder_id = self.core, self.ids["holder"]
+        account, card = self.cards_of["asha"]
+        balance = core.get_card_account(account).card(card).balance
+        core.export_holder(holder_id, "access request 1", context=DPO)
+        self.say("Asha asked what paycore holds about her: exported in clear, recorded")
+        core.forget_holder(holder_id, "erasure request 1", context=DPO)
+        self.say("then asked to be erased: her data key is destroyed (the event says who")
+        self.say("and why, nothing about her)")
+        self.refused(
+            "a new card for a forgotten holder",
+            lambda: core.issue_card(account, "PREPAID", holder_id=holder_id),
+        )
+        with Projector(core) as projector:
+            projector.update()
+            (row,) = projector.store.select(HOLDERS, ("holder_id", "=", holder_id))
+            details = ", ".join(f"{f} {v}" for f, v in row.details().items())
+            self.say(f"her details now read: {details}")
+            after = core.get_card_account(account).card(card).balance
+            self.say(f"her card's balance: {rupees(balance)} before, {rupees(after)} after")
+            result = AuditTrail(core, projector.store).verify()
+            verdict = "intact" if result.ok else result.reason
+            print(f"\nhash chain over {result.checked_position} events after forgetting: {verdict}")
 
     def _remote_ids(self, account: UUID) -> str:
         cards = self.core.get_card_account(account).cards.values()
@@ -438,6 +514,8 @@ after 'source .venv/bin/activate' drop the '.venv/bin/'):
   .venv/bin/paycore{db} audit trail {ids["invoice"]} --html {TIMELINE}
   .venv/bin/paycore{db} audit as-of {ids["invoice"]} --version 2
   .venv/bin/paycore{db} audit events --actor clerk@acme.example
+  .venv/bin/paycore{db} holders show {ids["holder"]}
+  .venv/bin/paycore{db} views show holders
   .venv/bin/paycore{db} audit verify
   .venv/bin/paycore{db} sync dead-letters"""
     )

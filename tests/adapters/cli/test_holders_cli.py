@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -174,3 +175,31 @@ def test_an_unknown_or_malformed_holder_id_is_one_line(store: tuple[Path, UUID, 
     no_reason = paycore("holders", "forget", str(missing), cwd=folder)
     assert no_reason.returncode == 2
     assert "--reason" in no_reason.stderr
+
+
+def test_the_demo_forgets_asha_and_leaves_her_erased_with_the_chain_intact(
+    tmp_path: Path,
+) -> None:
+    demo = paycore("demo", cwd=tmp_path, master_key=False)
+    assert demo.returncode == 0, demo.stderr
+    assert "refused as it should be: a new card for a forgotten holder -> HOLDER_FORGOTTEN" in (
+        demo.stdout
+    )
+    assert re.search(r"hash chain over \d+ events after forgetting: intact", demo.stdout)
+    assert re.search(r"her card's balance: (₹[\d,.]+) before, \1 after", demo.stdout)
+    holder_id = re.search(r"paycore holders show ([0-9a-f-]{36})", demo.stdout)
+    assert holder_id is not None
+
+    shown = paycore("holders", "show", holder_id[1], "--json", cwd=tmp_path, master_key=False)
+    assert shown.returncode == 0, shown.stderr
+    row = json.loads(shown.stdout)
+    assert (row["forgotten"], row["exports"]) == (True, 1)
+    assert row["erased"] == ["email", "first_name", "last_name", "mobile", "pan", "title"]
+    assert set(row["details"].values()) == {None}
+    verified = paycore("audit", "verify", cwd=tmp_path, master_key=False)
+    assert verified.returncode == 0, verified.stderr
+
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("paycore.db*"))
+    for value in ("asha.rao@example.com", "9812345670", "ABCPR1234K", "9898989898"):
+        assert value.encode() not in stored
+        assert value.encode().hex().encode() not in stored
