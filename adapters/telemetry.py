@@ -36,6 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from paycore.domain.core import PaymentsCore
+from paycore.domain.errors import ConfigurationError
 from paycore.projections.runner import FollowerMetrics
 
 if TYPE_CHECKING:
@@ -169,7 +170,7 @@ def observe(followers: Sequence[Follower]) -> None:
     try:
         from opentelemetry.metrics import Observation  # noqa: PLC0415
     except ImportError:
-        raise RuntimeError(EXTRA) from None
+        raise ConfigurationError(EXTRA, missing="opentelemetry") from None
     meter = _otel_metrics.get_meter("paycore")
 
     def reading(attribute: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
@@ -231,7 +232,7 @@ def instrument(core: PaymentsCore) -> PaymentsCore:
     ``paycore.command`` with ``paycore.command``, ``paycore.source`` and
     ``paycore.correlation_id`` (when the caller gave one); never the arguments."""
     if _tracer is None:
-        raise RuntimeError(EXTRA)
+        raise ConfigurationError(EXTRA, missing="opentelemetry")
     run = core._run
 
     @functools.wraps(run)

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from eventsourcing.persistence import ApplicationRecorder, Notification
 
+from paycore.domain.errors import InvalidArgument
 from paycore.projections.store import Rows, ViewStore
 from paycore.projections.tables import Table
 from paycore.projections.views import Recorded, View, new_row
@@ -186,7 +187,7 @@ def verify(
     if digest is not None:
         if key is None:
             msg = "a digest is verified with the key it was signed with (or its public key)"
-            raise ValueError(msg)
+            raise InvalidArgument(msg, argument="key", expected="the digest's signing key")
         if not digest.is_signed_with(key):
             reason = "the digest's signature does not match the key"
             return Verification(False, 0, None, reason, stored)

@@ -39,6 +39,7 @@ from uuid import uuid4
 from eventsourcing.persistence import Notification
 
 from paycore.domain.core import PaymentsCore
+from paycore.domain.errors import InvalidArgument
 from paycore.projections.chain import HashChainView
 from paycore.projections.sqlite import SQLiteViewStore
 from paycore.projections.store import Rows, ViewStore, store_faults
@@ -121,15 +122,15 @@ class Projector:
         store: ViewStore | None = None,
         *,
         views: Sequence[View] | None = None,
-        batch_size: int = 5000,
+        batch_size: int = 1000,
     ) -> None:
         if batch_size < 1:
             msg = f"batch_size is a whole number from 1, not {batch_size!r}"
-            raise ValueError(msg)
+            raise InvalidArgument(msg, argument="batch_size", expected="a whole number from 1")
         if views is not None and not views:
             # With no view, follow/wait would never reach a position: refuse it here.
             msg = "a Projector needs at least one view, not an empty list"
-            raise ValueError(msg)
+            raise InvalidArgument(msg, argument="views", expected="at least one view")
         self.core = core
         self._owns_store = store is None
         self.store = store if store is not None else open_views(core.url)

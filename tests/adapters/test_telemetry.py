@@ -213,6 +213,7 @@ def test_paycore_runs_without_opentelemetry(tmp_path: Path) -> None:
 import sys
 sys.modules["opentelemetry"] = None  # as if not installed
 from paycore.adapters import telemetry
+from paycore.domain.errors import ConfigurationError
 from paycore.domain.core import PaymentsCore
 from paycore.projections.runner import Projector
 core = PaymentsCore("memory://")
@@ -225,8 +226,9 @@ with Projector(core) as projector:
     for call in (lambda: telemetry.instrument(core), lambda: telemetry.observe([projector])):
         try:
             call()
-        except RuntimeError as missing:
-            assert "paycore[telemetry]" in str(missing)
+        except ConfigurationError as missing:
+            assert missing.message == telemetry.EXTRA
+            assert missing.details == {"missing": "opentelemetry"}
         else:
             raise AssertionError("no error")
 print("ok")

@@ -19,6 +19,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from paycore.domain.core import PaymentsCore
+from paycore.domain.errors import InvalidArgument
 from paycore.projections import AuditTrail, Digest, Projector
 from paycore.projections.chain import CHAIN, HashChainView
 from tests.conftest import POSTGRES_DSN, PostgresSchema, require_postgres
@@ -277,8 +278,9 @@ def test_a_digest_survives_a_round_trip_through_json(trail: AuditTrail) -> None:
 
 
 def test_a_digest_is_checked_only_with_a_key(trail: AuditTrail) -> None:
-    with pytest.raises(ValueError, match="key"):
+    with pytest.raises(InvalidArgument) as refusal:
         trail.verify(trail.digest(KEY))
+    assert refusal.value.details == {"argument": "key", "expected": "the digest's signing key"}
 
 
 def test_the_chain_of_an_empty_store_verifies_against_its_digest(tmp_path: Path) -> None:
