@@ -413,6 +413,42 @@ def invalid_purchase_order_object_ids() -> st.SearchStrategy[object]:
     )
 
 
+_NAME_LETTERS = st.characters(min_codepoint=ord("a"), max_codepoint=ord("z"))
+
+
+def holder_details(*, delivery: bool | None = None) -> st.SearchStrategy[dict[str, str]]:
+    """Details a holder may be registered with: a first name and any of the mobile, email,
+    PAN and last name; with a delivery address (``delivery``), without, or either (None)."""
+    name = st.text(_NAME_LETTERS, min_size=1, max_size=12).map(str.capitalize)
+    optional = st.fixed_dictionaries(
+        {},
+        optional={
+            "last_name": name,
+            "mobile": st.from_regex(r"[6-9][0-9]{9}", fullmatch=True),
+            "email": name.map(lambda n: f"{n.lower()}@example.com"),
+            "pan": st.from_regex(r"[A-Z]{5}[0-9]{4}[A-Z]", fullmatch=True),
+        },
+    )
+    address = {
+        "delivery_address": name.map(lambda n: f"12 {n} Road"),
+        "delivery_city": name,
+        "delivery_state": name,
+        "delivery_pincode": st.from_regex(r"[1-9][0-9]{5}", fullmatch=True),
+    }
+    with_address = st.fixed_dictionaries(address)
+    addresses: dict[bool | None, st.SearchStrategy[dict[str, str]]] = {
+        True: with_address,
+        False: st.just({}),
+        None: with_address | st.just({}),
+    }
+    return st.builds(
+        lambda first, more, where: {"first_name": first, **more, **where},
+        name,
+        optional,
+        addresses[delivery],
+    )
+
+
 def invalid_holder_details() -> st.SearchStrategy[object]:
     """Holder details (or changes) that are refused: not a mapping, no first name, an
     unknown field, a value off its pattern."""

@@ -14,6 +14,8 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from paycore.domain.card_account import CardAccount
 from paycore.domain.core import PaymentsCore
+from paycore.domain.holder import Holder
+from paycore.domain.holders import MasterKey
 from paycore.domain.invoice import Invoice
 from paycore.domain.payment import Payment
 from paycore.domain.purchase_order import PurchaseOrder
@@ -37,7 +39,9 @@ STEPS = 30
 class OftenSnapshotted(PaymentsCore):
     """Snapshots every third event of an aggregate, so that short examples take some."""
 
-    snapshotting_intervals = dict.fromkeys((CardAccount, Invoice, Payment, PurchaseOrder), 3)
+    snapshotting_intervals = dict.fromkeys(
+        (CardAccount, Holder, Invoice, Payment, PurchaseOrder), 3
+    )
 
 
 @contextmanager
@@ -51,8 +55,9 @@ def core_on(store: str, directory: Path) -> Iterator[PaymentsCore]:
         else:
             require_postgres()
             url = stack.enter_context(PostgresSchema()).url
-        # A manual clock, so the machines move time on and OTPs expire.
-        core = OftenSnapshotted(url, clock=ManualClock())
+        # A manual clock, so the machines move time on and OTPs expire; a master key, so
+        # the card machine has holders on every store.
+        core = OftenSnapshotted(url, clock=ManualClock(), key_provider=MasterKey(bytes(32)))
         stack.callback(core.close)
         yield core
 

@@ -1,5 +1,6 @@
 """The card account machine: accounts and their cards, against a model of each card's
-block code, balance, usage controls, spends and OTP."""
+block code, balance, usage controls, spends and OTP; and the cards' holders, registered,
+corrected and forgotten, against a model of their details and cards."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, initialize, invariant, multiple, precondition, rule
 
 from paycore.domain import errors
-from paycore.domain.card_account import CardForm, CardKind, Channel, UsageControls
+from paycore.domain.card_account import CardAccount, CardForm, CardKind, Channel, UsageControls
 from paycore.domain.core import PaymentsCore
-from paycore.domain.errors import PaycoreError
+from paycore.domain.errors import ConfigurationError, PaycoreError
+from paycore.domain.holders import DELIVERY_REQUIRED, Erased
 from paycore.domain.money import Money
 from paycore.domain.testing import strategies
 from paycore.domain.testing.machines.base import (
@@ -46,6 +48,27 @@ class CardModel:
         return sum(amounts, Decimal(0)), len(amounts)
 
 
+#: The events that move money on a card.
+MONEY_EVENTS = (CardAccount.CardIssued, CardAccount.CardLoaded, CardAccount.CardSpent)
+
+
+@dataclass
+class HolderModel:
+    details: dict[str, str]
+    #: "account_id/card_id" of each card issued to the holder.
+    cards: list[str] = field(default_factory=list)
+    forgotten: bool = False
+
+
+def keeps_holders(core: PaymentsCore) -> bool:
+    """Whether ``core`` has a master key for holders' data keys (a host's core may not)."""
+    try:
+        core.holder_keys  # noqa: B018  (raises without a master key)
+    except ConfigurationError:
+        return False
+    return True
+
+
 #: The first day a machine's card transactions happen on; they spread over two months.
 SPEND_DAYS_FROM = date(2026, 1, 20)
 #: Spend limits count Indian calendar days and months.
@@ -53,15 +76,20 @@ INDIA = timezone(timedelta(hours=5, minutes=30))
 
 
 class CardAccountMachine(PaycoreMachine):
-    """Card accounts and their cards: issue, activate, load, spend, controls, OTPs, block codes."""
+    """Card accounts and their cards: issue, activate, load, spend, controls, OTPs, block
+    codes; and holders (on a core with a master key): register, correct, cards issued to
+    them, forget."""
 
     TERMINAL: ClassVar[frozenset[str]] = frozenset({"BL"})
     cards = Bundle("cards")
+    holders = Bundle("holders")
 
     def __init__(self, core: PaymentsCore | None = None) -> None:
         super().__init__(core)
         self.caps: dict[UUID, Decimal] = {}
         self.model: dict[str, CardModel] = {}
+        self.holders_model: dict[UUID, HolderModel] = {}
+        self.keeps_holders = keeps_holders(self.core)
 
     def statuses(self) -> dict[str, str]:
         return {f"card {card_id}": str(self.card(card_id).block_code) for card_id in self.model}
@@ -102,19 +130,94 @@ class CardAccountMachine(PaycoreMachine):
         card_id = self.issue(data.draw(st.sampled_from(list(self.caps))), kind, form, load)
         return multiple() if card_id is None else card_id
 
-    def issue(self, account_id: UUID, kind: CardKind, form: CardForm, load: Money) -> str | None:
-        """Issues a card, or expects the refusal the rules call for (then None)."""
+    def issue(
+        self,
+        account_id: UUID,
+        kind: CardKind,
+        form: CardForm,
+        load: Money,
+        holder_id: UUID | None = None,
+    ) -> str | None:
+        """Issues a card (to a holder if given), or expects the refusal the rules call
+        for (then None)."""
+        holder = None if holder_id is None else self.holders_model[holder_id]
         refusals = _refusals(
             (
                 (load or kind is CardKind.GIFT) and load.amount < 1,
                 errors.LoadBelowMinimum,
             ),
             (load.amount > self.caps[account_id], errors.BalanceCapExceeded),
+            (holder is not None and holder.forgotten, errors.HolderForgotten),
+            (
+                holder is not None
+                and not holder.forgotten
+                and form is CardForm.PHYSICAL
+                and not all(f in holder.details for f in DELIVERY_REQUIRED),
+                errors.InvalidArgument,
+            ),
         )
-        card_id = self.run(refusals, lambda: self.core.issue_card(account_id, kind, form, load))
+        card_id = self.run(
+            refusals,
+            lambda: self.core.issue_card(account_id, kind, form, load, holder_id=holder_id),
+        )
         if card_id is not None:
             self.model[card_id] = CardModel(account_id, kind, balance=load.amount)
+            if holder is not None:
+                holder.cards.append(f"{account_id}/{card_id}")
         return card_id
+
+    @precondition(lambda self: self.keeps_holders)
+    @rule(target=holders, details=strategies.holder_details())
+    def register_holder(self, details: dict[str, str]) -> UUID:
+        holder_id = self.core.register_holder(uuid4(), details)
+        self.holders_model[holder_id] = HolderModel(dict(details))
+        self.aggregates.append(holder_id)
+        return holder_id
+
+    @precondition(lambda self: bool(self.caps))
+    @rule(
+        target=cards,
+        data=st.data(),
+        holder_id=holders,
+        kind=strategies.card_kinds(),
+        form=strategies.card_forms(),
+        load=strategies.money("0.00", "6000.00"),
+    )
+    def issue_card_to_a_holder(
+        self, data: st.DataObject, holder_id: UUID, kind: CardKind, form: CardForm, load: Money
+    ) -> Any:
+        """A forgotten holder gets no card; a physical card needs a delivery address."""
+        account_id = data.draw(st.sampled_from(list(self.caps)))
+        card_id = self.issue(account_id, kind, form, load, holder_id)
+        return multiple() if card_id is None else card_id
+
+    @rule(holder_id=holders, changes=strategies.holder_details(delivery=True))
+    def correct_holder(self, holder_id: UUID, changes: dict[str, str]) -> None:
+        holder = self.holders_model[holder_id]
+        refusals = _refusals((holder.forgotten, errors.HolderForgotten))
+        self.run(refusals, lambda: self.core.correct_holder(holder_id, changes))
+        if not refusals:
+            holder.details |= changes
+
+    @rule(holder_id=holders)
+    def forget_holder(self, holder_id: UUID) -> None:
+        """Forgetting (again or for the first time) changes no money: every balance, load
+        and spend is as it was."""
+        money = self.money_history()
+        self.core.forget_holder(holder_id, "erasure request")
+        self.holders_model[holder_id].forgotten = True
+        assert self.money_history() == money, f"forgetting {holder_id} changed money"
+
+    def money_history(self) -> tuple[dict[str, Decimal], list[tuple[str, str, str]]]:
+        """Every card's balance, and every issue, load and spend recorded on the accounts."""
+        balances = {card_id: self.card(card_id).balance.amount for card_id in self.model}
+        moves = [
+            (type(e).__name__, e.card_id, str(getattr(e, "amount", getattr(e, "initial_load", ""))))
+            for account_id in self.caps
+            for e in self.core.events.get(account_id)
+            if isinstance(e, MONEY_EVENTS)
+        ]
+        return balances, moves
 
     @rule(card_id=cards, kyc=st.booleans(), terms=st.booleans())
     def activate_card(self, card_id: str, kyc: bool, terms: bool) -> None:
@@ -270,13 +373,21 @@ class CardAccountMachine(PaycoreMachine):
         """A matching OTP is consumed; a wrong one counts towards the limit."""
         card = self.model[card_id]
         otp = card.otp if right and card.otp else wrong
-        outcome = _otp_outcome(
-            card.otp, card.otp_expires_at, card.otp_failures, otp, self.now()
-        )
+        outcome = _otp_outcome(card.otp, card.otp_expires_at, card.otp_failures, otp, self.now())
         self.run(outcome.refusals, lambda: self.core.verify_card_otp(card.account_id, card_id, otp))
         card.otp_failures += outcome.counts_failure
         if outcome.consumed:
             card.otp = None
+
+    @invariant()
+    def holders_read_as_the_model_says(self) -> None:
+        """A holder's details read back in clear until they are forgotten, then every field
+        reads Erased; their cards are the ones issued to them."""
+        for holder_id, model in self.holders_model.items():
+            holder = self.core.get_holder(holder_id)
+            expected = {f: Erased(f) for f in model.details} if model.forgotten else model.details
+            assert self.core.holder_details(holder) == expected, f"holder {holder_id}"
+            assert (holder.cards, holder.forgotten) == (model.cards, model.forgotten)
 
     @invariant()
     def card_balances_stay_between_zero_and_the_cap(self) -> None:
