@@ -1,7 +1,8 @@
-"""A holder's personal values never reach a stored byte, a log line or an error message in
-clear, hex or base64, before or after forgetting; once forgotten, no stored ciphertext of
-theirs opens with anything paycore keeps, while balances and the audit chain stay intact.
-On memory, SQLite (the file and its WAL) and PostgreSQL (every row of the schema)."""
+"""A holder's personal values never reach a stored byte, a view row, a log line, an error
+message or a dead letter in clear, hex or base64, before or after forgetting, though the
+relay sends them to the platform; once forgotten, no stored ciphertext of theirs opens with
+anything paycore keeps, while balances and the audit chain stay intact. On memory, SQLite
+(the file and its WAL) and PostgreSQL (every row of the schema)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import logging
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -19,11 +21,17 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from psycopg import sql
 
+from paycore.adapters.enkash import EnkashClient
+from paycore.adapters.sandbox import SandboxSettings, run_sandbox
+from paycore.adapters.sync import SyncRelay
+from paycore.adapters.sync.relay import RelaySettings
 from paycore.domain.core import PaymentsCore
 from paycore.domain.errors import InvalidArgument
 from paycore.domain.holder import Holder
 from paycore.domain.holders import MasterKey, open_sealed
 from paycore.projections import AuditTrail, Projector
+from paycore.projections.store import ViewStore
+from tests.adapters.sync.builders import profile
 from tests.conftest import POSTGRES_DSN
 
 MASTER_BYTES = bytes(range(100, 132))
@@ -91,6 +99,12 @@ def stored_bytes(core: PaymentsCore, url: str) -> bytes:
     return b"\n".join([*(n.state for n in notifications), *snapshots])
 
 
+def view_bytes(store: ViewStore, projector: Projector) -> bytes:
+    """Every row of every view table, as text (on memory the views live apart)."""
+    rows = [asdict(r) for t in projector.tables for r in store.select(t)]
+    return json.dumps(rows, default=str).encode()
+
+
 @pytest.fixture
 def leak_core(make_core: Callable[..., PaymentsCore]) -> PaymentsCore:
     return make_core(key_provider=MasterKey(MASTER_BYTES))
@@ -126,10 +140,14 @@ def test_planted_values_are_never_stored_logged_or_shown(
     holder_id, _, account, messages = exercise(leak_core)
     assert leak_core.snapshots is not None
     assert list(leak_core.snapshots.get(holder_id))
+    planted = [*PLANTED.values(), CORRECTED_MOBILE]
     with Projector(leak_core) as projector:
         projector.update()
         assert AuditTrail(leak_core, projector.store).verify().ok
-    planted = [*PLANTED.values(), CORRECTED_MOBILE]
+        views = view_bytes(projector.store, projector)
+    # the scan sees the masked values the holders view shows
+    assert b'"pan": "QZXPW****K"' in views
+    assert leaks(views, planted) == []
     stored = stored_bytes(leak_core, store_url)
     # the scan sees what is stored in clear: the account's title, say
     assert leaks(stored, ["Travel"]) == ["Travel"]
@@ -143,6 +161,9 @@ def test_planted_values_are_never_stored_logged_or_shown(
     with Projector(leak_core) as projector:
         projector.update()
         assert AuditTrail(leak_core, projector.store).verify().ok
+        views = view_bytes(projector.store, projector)
+    assert b"QZXPW****K" not in views
+    assert leaks(views, planted) == []
     assert leaks(stored_bytes(leak_core, store_url), planted) == []
     assert leaks(caplog.text.encode(), planted) == []
     assert str(leak_core.get_card_account(account).total_balance) == "500.00"
@@ -189,3 +210,37 @@ def test_after_forgetting_no_ciphertext_opens_with_anything_paycore_keeps(
     assert sorted(details) == sorted(PLANTED)
     assert {str(v) for v in details.values()} == {"<erased>"}
     assert json.dumps(leak_core.export_holder(holder_id))
+
+
+def test_the_relay_sends_them_but_never_logs_stores_or_dead_letters_them(
+    leak_core: PaymentsCore, store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    holder_id, _, account, _ = exercise(leak_core)
+    planted = [*PLANTED.values(), CORRECTED_MOBILE]
+    settings = RelaySettings(max_attempts=2, poll_interval=0.02)
+    with (
+        run_sandbox(SandboxSettings()) as sandbox,
+        EnkashClient(sandbox.client_config()) as client,
+    ):
+        relay = SyncRelay(leak_core, client, profile(), settings)
+        relay.drain()
+        # the platform got them: the relay opened them for those calls
+        assert [c.holder["firstName"] for c in sandbox.state.cards.values()] == [
+            PLANTED["first_name"]
+        ] * 2
+        assert {c.holder["documents"][0]["docNo"] for c in sandbox.state.cards.values()} == {
+            PLANTED["pan"]
+        }
+        leak_core.issue_card(account, "PREPAID", holder_id=holder_id)
+        leak_core.forget_holder(holder_id, "erasure request")
+        relay.drain()
+        [dead] = relay.dead_letters()
+        assert len(sandbox.state.cards) == 2
+        shown = " ".join(repr(c) for c in sandbox.state.cards.values())
+        relay.close()
+    assert dead.error_code == "HOLDER_FORGOTTEN"
+    assert leaks(repr(dead).encode(), planted) == []
+    assert leaks(shown.encode(), planted) == []
+    assert leaks(caplog.text.encode(), planted) == []
+    assert leaks(stored_bytes(leak_core, store_url), planted) == []
