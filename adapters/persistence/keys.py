@@ -31,6 +31,12 @@ class KeyTable(Protocol):
 
     def delete(self, holder_id: UUID) -> bool: ...
 
+    def holder_ids(self) -> list[UUID]: ...
+
+    def replace(self, holder_id: UUID, old: bytes, new: bytes) -> bool:
+        """Puts ``new`` in place of ``old``; False if the row is gone or changed."""
+        ...
+
 
 class MemoryKeyTable:
     def __init__(self) -> None:
@@ -49,6 +55,16 @@ class MemoryKeyTable:
     def delete(self, holder_id: UUID) -> bool:
         with self._lock:
             return self._rows.pop(holder_id, None) is not None
+
+    def holder_ids(self) -> list[UUID]:
+        return list(self._rows)
+
+    def replace(self, holder_id: UUID, old: bytes, new: bytes) -> bool:
+        with self._lock:
+            if self._rows.get(holder_id) != old:
+                return False
+            self._rows[holder_id] = new
+            return True
 
 
 class SQLiteKeyTable:
@@ -97,6 +113,19 @@ class SQLiteKeyTable:
                 db.close()
         return bool(gone)
 
+    def holder_ids(self) -> list[UUID]:
+        with self._connect() as db:
+            rows = db.execute("SELECT holder_id FROM paycore_holder_keys").fetchall()
+        return [UUID(r[0]) for r in rows]
+
+    def replace(self, holder_id: UUID, old: bytes, new: bytes) -> bool:
+        with self._lock, self._connect() as db:
+            changed = db.execute(
+                "UPDATE paycore_holder_keys SET wrapped = ? WHERE holder_id = ? AND wrapped = ?",
+                (new, str(holder_id), old),
+            ).rowcount
+        return bool(changed)
+
 
 class PostgresKeyTable:
     """The table in the PostgreSQL schema of the event store."""
@@ -112,6 +141,10 @@ class PostgresKeyTable:
         self._insert = sql.SQL("INSERT INTO {} VALUES (%s, %s)").format(table)
         self._select = sql.SQL("SELECT wrapped FROM {} WHERE holder_id = %s").format(table)
         self._delete = sql.SQL("DELETE FROM {} WHERE holder_id = %s").format(table)
+        self._ids = sql.SQL("SELECT holder_id FROM {}").format(table)
+        self._replace = sql.SQL(
+            "UPDATE {} SET wrapped = %s WHERE holder_id = %s AND wrapped = %s"
+        ).format(table)
         with psycopg.connect(conninfo, autocommit=True) as db:
             db.execute(
                 sql.SQL(
@@ -136,6 +169,14 @@ class PostgresKeyTable:
         with self._psycopg.connect(self._conninfo, autocommit=True) as db:
             gone = db.execute(self._delete, (holder_id,)).rowcount
         return bool(gone)
+
+    def holder_ids(self) -> list[UUID]:
+        with self._psycopg.connect(self._conninfo, autocommit=True) as db:
+            return [row[0] for row in db.execute(self._ids).fetchall()]
+
+    def replace(self, holder_id: UUID, old: bytes, new: bytes) -> bool:
+        with self._psycopg.connect(self._conninfo, autocommit=True) as db:
+            return bool(db.execute(self._replace, (new, holder_id, old)).rowcount)
 
 
 class HolderKeys:
@@ -167,6 +208,30 @@ class HolderKeys:
 
     def destroy(self, holder_id: UUID) -> bool:
         return self._table.delete(holder_id)
+
+    def rewrap(self, new: KeyProvider) -> int:
+        """Rotates the master key: every data key, unwrapped by this provider, is wrapped
+        by ``new``; returns how many were. The data keys and every ciphertext stay as they
+        are. A row ``new`` opens already is skipped, so a rotation cut short is finished by
+        running it again; a row forgotten meanwhile stays gone (the swap compares bytes)."""
+        rewrapped = 0
+        for holder_id in self._table.holder_ids():
+            wrapped = self._table.get(holder_id)
+            if wrapped is None or _opens(new, holder_id, wrapped):
+                continue
+            key = self.get(holder_id)
+            assert key is not None
+            if self._table.replace(holder_id, wrapped, new.wrap(holder_id, key)):
+                rewrapped += 1
+        return rewrapped
+
+
+def _opens(provider: KeyProvider, holder_id: UUID, wrapped: bytes) -> bool:
+    try:
+        provider.unwrap(holder_id, wrapped)
+    except InvalidTag:
+        return False
+    return True
 
 
 def holder_keys(url: str, provider: KeyProvider) -> HolderKeys:
