@@ -68,7 +68,7 @@ def store(tmp_path: Path) -> tuple[Path, UUID, str]:
     return tmp_path, holder_id, f"{account}/{card}"
 
 
-def events_of(folder: Path, holder_id: UUID) -> list[Holder.Event]:
+def events_of(folder: Path, holder_id: UUID) -> list[object]:
     core = PaymentsCore(f"sqlite:///{folder / 'paycore.db'}")
     try:
         return list(core.events.get(holder_id))

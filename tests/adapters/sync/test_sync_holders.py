@@ -151,3 +151,30 @@ def test_every_holder_member_sent_is_one_the_page_documents(page: str) -> None:
     documented = fixture(page).request["documented"]
     assert set(WIRE) <= set(documented)
     assert [d["docType"] for d in documented["documents"]] == ["PAN"]
+
+
+def test_a_relay_without_the_master_key_dead_letters_the_card_until_retried_with_it(
+    tmp_path: Path, sandbox: Sandbox, sync_client: EnkashClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PAYCORE_MASTER_KEY", raising=False)
+    url = f"sqlite:///{tmp_path / 'paycore.db'}"
+    keyed = PaymentsCore(url, otp_key=OTP_KEY, key_provider=MASTER)
+    keyless = PaymentsCore(url, otp_key=OTP_KEY)
+    try:
+        holder_id = keyed.register_holder(uuid4(), ASHA)
+        _, card_id = card_for(keyed, holder_id)
+        without = relay(keyless, sync_client)
+        without.drain()
+        [dead] = without.dead_letters()
+        assert (dead.kind, dead.error_code) == ("create_card", "CONFIGURATION")
+        assert "set PAYCORE_MASTER_KEY" in dead.error_message
+        assert sandbox.state.cards == {}
+        assert without.retry(dead.notification_id)
+        with_key = relay(keyed, sync_client)
+        with_key.drain()
+        assert with_key.dead_letters() == []
+        [card] = sandbox.state.cards.values()
+        assert (card.userId, card.holder) == (card_id, WIRE)
+    finally:
+        keyed.close()
+        keyless.close()
