@@ -254,6 +254,8 @@ class DataKeys(Protocol):
 
     def destroy(self, holder_id: UUID) -> bool: ...
 
+    def close(self) -> None: ...
+
 
 # What views and the CLI show of a field (issue 15, step 5): enough to recognise a person
 # on a call, never enough to contact or identify them. The clear value comes only from an

@@ -20,6 +20,8 @@ from paycore.adapters.persistence.keys import (
     PostgresKeyTable,
     SQLiteKeyTable,
 )
+from paycore.domain.core import PaymentsCore
+from paycore.domain.errors import StoreUnavailable
 from paycore.domain.holders import MasterKey, open_sealed, seal
 
 CONNINFO = "host=127.0.0.1 port=5432 user=postgres dbname=test"
@@ -98,3 +100,47 @@ def test_postgres_keeps_no_row_of_a_destroyed_key(postgres_schema: str) -> None:
     rows = _postgres_rows(postgres_schema)
     assert [row[0] for row in rows] == [other]
     assert all(wrapped != bytes(row[1]) and key not in bytes(row[1]) for row in rows)
+
+
+def _terminate(table: PostgresKeyTable) -> None:
+    """Ends the table's server session, as a restart or an idle timeout would."""
+    pid = table._db.info.backend_pid
+    with psycopg.connect(CONNINFO, autocommit=True) as db:
+        db.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+
+def test_postgres_keeps_one_connection_and_survives_the_server_dropping_it(
+    postgres_schema: str,
+) -> None:
+    table = PostgresKeyTable(CONNINFO, postgres_schema)
+    keys = HolderKeys(table, MASTER)
+    holder, other = uuid.uuid4(), uuid.uuid4()
+    key = keys.create(holder)
+    keys.create(other)
+    first = table._db
+    assert keys.get(holder) == key
+    assert table._db is first  # one connection for every statement
+    _terminate(table)
+    assert keys.get(holder) == key  # a read is sent again on a new connection
+    _terminate(table)
+    with pytest.raises(StoreUnavailable) as dropped:
+        keys.destroy(other)  # a write is not: it may have committed
+    assert dropped.value.details["operation"] == "destroying a holder's data key"
+    assert dropped.value.details["outcome_known"] is False
+    assert keys.destroy(other) is True
+    keys.close()
+    assert table._db is None
+    assert first.closed
+
+
+def test_closing_the_core_closes_its_key_tables_connection(postgres_schema: str) -> None:
+    url = f"postgresql://postgres@127.0.0.1:5432/test?schema={postgres_schema}"
+    core = PaymentsCore(url, key_provider=MASTER)
+    core.register_holder(uuid.uuid4(), {"first_name": "Asha"})
+    keys = core.holder_keys
+    assert isinstance(keys, HolderKeys)
+    connection = keys._table._db  # type: ignore[attr-defined]
+    assert connection is not None
+    assert not connection.closed
+    core.close()
+    assert connection.closed

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
@@ -20,6 +20,7 @@ from cryptography.exceptions import InvalidTag
 from paycore.adapters.persistence.stores import store_env
 from paycore.domain.errors import ConfigurationError
 from paycore.domain.holders import MASTER_KEY_VARIABLE, KeyProvider, new_data_key
+from paycore.projections.store import store_faults
 
 TABLE = "paycore_holder_keys"
 
@@ -36,6 +37,8 @@ class KeyTable(Protocol):
     def replace(self, holder_id: UUID, old: bytes, new: bytes) -> bool:
         """Puts ``new`` in place of ``old``; False if the row is gone or changed."""
         ...
+
+    def close(self) -> None: ...
 
 
 class MemoryKeyTable:
@@ -65,6 +68,9 @@ class MemoryKeyTable:
                 return False
             self._rows[holder_id] = new
             return True
+
+    def close(self) -> None:
+        """Nothing to close: the rows live as long as the process."""
 
 
 class SQLiteKeyTable:
@@ -126,6 +132,9 @@ class SQLiteKeyTable:
             ).rowcount
         return bool(changed)
 
+    def close(self) -> None:
+        """Nothing to close: each statement opens and closes its own connection."""
+
 
 class PostgresKeyTable:
     """The table in the PostgreSQL schema of the event store."""
@@ -137,6 +146,10 @@ class PostgresKeyTable:
 
         self._psycopg = psycopg
         self._conninfo = conninfo
+        # One connection for the table's statements, each its own transaction: a key
+        # is read for every holder a view folds, a connection per read cost 20x more.
+        self._lock = threading.Lock()
+        self._db: Any = None
         table = sql.Identifier(schema, TABLE)
         self._insert = sql.SQL("INSERT INTO {} VALUES (%s, %s)").format(table)
         self._select = sql.SQL("SELECT wrapped FROM {} WHERE holder_id = %s").format(table)
@@ -153,30 +166,44 @@ class PostgresKeyTable:
                 ).format(table)
             )
 
+    def _execute(self, query: Any, params: tuple[Any, ...], *, read: bool) -> Any:
+        """Runs one statement on the table's connection (opened on first use, again after
+        the server dropped it); a read meeting a dropped connection is sent once more."""
+        with self._lock:
+            for attempt in (1, 2):
+                if self._db is None or self._db.closed or self._db.broken:
+                    self._db = self._psycopg.connect(self._conninfo, autocommit=True)
+                try:
+                    return self._db.execute(query, params)
+                except self._psycopg.OperationalError:
+                    if not (read and attempt == 1 and self._db.broken):
+                        raise
+        raise AssertionError  # pragma: no cover  (the loop returns or raises)
+
     def put(self, holder_id: UUID, wrapped: bytes) -> None:
-        with self._psycopg.connect(self._conninfo, autocommit=True) as db:
-            try:
-                db.execute(self._insert, (holder_id, wrapped))
-            except self._psycopg.errors.UniqueViolation as exc:
-                raise KeyError(f"holder {holder_id} already has a data key") from exc
+        try:
+            self._execute(self._insert, (holder_id, wrapped), read=False)
+        except self._psycopg.errors.UniqueViolation as exc:
+            raise KeyError(f"holder {holder_id} already has a data key") from exc
 
     def get(self, holder_id: UUID) -> bytes | None:
-        with self._psycopg.connect(self._conninfo, autocommit=True) as db:
-            row = db.execute(self._select, (holder_id,)).fetchone()
+        row = self._execute(self._select, (holder_id,), read=True).fetchone()
         return None if row is None else bytes(row[0])
 
     def delete(self, holder_id: UUID) -> bool:
-        with self._psycopg.connect(self._conninfo, autocommit=True) as db:
-            gone = db.execute(self._delete, (holder_id,)).rowcount
-        return bool(gone)
+        return bool(self._execute(self._delete, (holder_id,), read=False).rowcount)
 
     def holder_ids(self) -> list[UUID]:
-        with self._psycopg.connect(self._conninfo, autocommit=True) as db:
-            return [row[0] for row in db.execute(self._ids).fetchall()]
+        return [row[0] for row in self._execute(self._ids, (), read=True).fetchall()]
 
     def replace(self, holder_id: UUID, old: bytes, new: bytes) -> bool:
-        with self._psycopg.connect(self._conninfo, autocommit=True) as db:
-            return bool(db.execute(self._replace, (new, holder_id, old)).rowcount)
+        return bool(self._execute(self._replace, (new, holder_id, old), read=False).rowcount)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
 
 class HolderKeys:
@@ -188,13 +215,16 @@ class HolderKeys:
 
     def create(self, holder_id: UUID) -> bytes:
         key = new_data_key()
-        self._table.put(holder_id, self._provider.wrap(holder_id, key))
+        wrapped = self._provider.wrap(holder_id, key)
+        with store_faults("storing a holder's data key", written=True):
+            self._table.put(holder_id, wrapped)
         return key
 
     def get(self, holder_id: UUID) -> bytes | None:
         """The data key, or None once the holder was forgotten; ``CONFIGURATION`` when the
         master key is not the one it was wrapped under."""
-        wrapped = self._table.get(holder_id)
+        with store_faults("reading a holder's data key", written=False):
+            wrapped = self._table.get(holder_id)
         if wrapped is None:
             return None
         try:
@@ -207,7 +237,11 @@ class HolderKeys:
             raise ConfigurationError(msg, setting=MASTER_KEY_VARIABLE) from None
 
     def destroy(self, holder_id: UUID) -> bool:
-        return self._table.delete(holder_id)
+        with store_faults("destroying a holder's data key", written=True):
+            return self._table.delete(holder_id)
+
+    def close(self) -> None:
+        self._table.close()
 
     def rewrap(self, new: KeyProvider) -> int:
         """Rotates the master key: every data key, unwrapped by this provider, is wrapped
@@ -215,14 +249,15 @@ class HolderKeys:
         are. A row ``new`` opens already is skipped, so a rotation cut short is finished by
         running it again; a row forgotten meanwhile stays gone (the swap compares bytes)."""
         rewrapped = 0
-        for holder_id in self._table.holder_ids():
-            wrapped = self._table.get(holder_id)
-            if wrapped is None or _opens(new, holder_id, wrapped):
-                continue
-            key = self.get(holder_id)
-            assert key is not None
-            if self._table.replace(holder_id, wrapped, new.wrap(holder_id, key)):
-                rewrapped += 1
+        with store_faults("rewrapping holders' data keys", written=True):
+            for holder_id in self._table.holder_ids():
+                wrapped = self._table.get(holder_id)
+                if wrapped is None or _opens(new, holder_id, wrapped):
+                    continue
+                key = self.get(holder_id)
+                assert key is not None
+                if self._table.replace(holder_id, wrapped, new.wrap(holder_id, key)):
+                    rewrapped += 1
         return rewrapped
 
 

@@ -77,6 +77,11 @@ class HolderCommands(CommandRunner):
             self._holder_keys = wiring(self.url, self._key_provider)
         return self._holder_keys
 
+    def close(self) -> None:
+        if self._holder_keys is not None:
+            self._holder_keys.close()
+        super().close()
+
     # Queries.
 
     def get_holder(self, holder_id: UUID, version: int | None = None) -> Holder:
