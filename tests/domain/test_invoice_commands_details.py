@@ -13,9 +13,9 @@ import pytest
 
 from paycore.domain.aggregate import MAX_OBJECT_VERSION, ObjectVersion
 from paycore.domain.core import CommandContext, PaymentsCore
-from paycore.domain.errors import PaycoreError
+from paycore.domain.errors import PaycoreError, StaleObjectVersion
 from paycore.domain.idempotency import IdempotencyRecord, fingerprint
-from paycore.domain.invoice import BuyerResponse, NoteType
+from paycore.domain.invoice import BuyerResponse, Invoice, NoteType
 from paycore.domain.money import Money
 from tests.domain.rule_checks import object_id, received_invoice, refused
 
@@ -341,3 +341,31 @@ def test_an_invoice_reads_back_at_an_earlier_version(core: PaymentsCore) -> None
     assert core.get_invoice(invoice_id).status == "ACCEPTED"
     first = core.get_invoice(invoice_id, 1)
     assert (first.status, first.version) == ("CREATED", 1)
+
+
+def test_the_buyers_response_and_a_cancellation_keep_their_remarks(core: PaymentsCore) -> None:
+    invoice_id = received_invoice(core)
+    core.respond_to_invoice(invoice_id, "ACCEPT", "goods received")
+    *_, responded = core.events.get(invoice_id)
+    assert isinstance(responded, Invoice.Responded)
+    assert (responded.status, responded.remarks) == ("ACCEPTED", "goods received")
+    core.cancel_invoice(invoice_id, "raised twice")
+    *_, cancelled = core.events.get(invoice_id)
+    assert isinstance(cancelled, Invoice.Cancelled)
+    assert (cancelled.status, cancelled.remarks) == ("CANCELLED", "raised twice")
+
+
+def test_a_stale_cancellation_is_refused_by_the_command_and_writes_nothing(
+    core: PaymentsCore,
+) -> None:
+    invoice_id = received_invoice(core)
+    core.respond_to_invoice(invoice_id, "ACCEPT", "ok", object_version=(1, 2))
+    with refused(core, StaleObjectVersion, "OBJECT_VERSION_STALE") as refusal:
+        core.cancel_invoice(invoice_id, "withdrawn", object_version=(1, 2))
+    assert refusal.value.details == {"held": 2, "current": 1, "new": 2}
+    assert core.get_invoice(invoice_id).status == "ACCEPTED"
+    core.cancel_invoice(invoice_id, "withdrawn", object_version=(2, 3))
+    assert (core.get_invoice(invoice_id).status, core.get_invoice(invoice_id).object_version) == (
+        "CANCELLED",
+        3,
+    )
