@@ -13,7 +13,7 @@ import pytest
 
 from paycore.domain.aggregate import Audit, ObjectVersion, Source, recording
 from paycore.domain.core import CommandContext, PaymentsCore
-from paycore.domain.errors import PaycoreError
+from paycore.domain.errors import PaycoreError, StaleObjectVersion
 from paycore.domain.idempotency import IdempotencyRecord, fingerprint
 from paycore.domain.money import Money
 from paycore.domain.purchase_order import PurchaseOrder, SupplierResponse, unfulfilled_of
@@ -421,3 +421,35 @@ def test_each_order_command_names_the_argument_it_refuses(core: PaymentsCore) ->
         assert refusal.value.details["argument"] == argument, argument
         assert refusal.value.message.startswith(argument), argument
     assert core.get_purchase_order(po_id).version == 1
+
+
+def test_the_suppliers_response_keeps_its_remarks(core: PaymentsCore) -> None:
+    po_id = drafted_order(core)
+    core.send_purchase_order(po_id)
+    core.record_po_response(po_id, "RETURN", "wrong quantity")
+    *_, changed = core.events.get(po_id)
+    assert isinstance(changed, PurchaseOrder.StatusChanged)
+    assert (changed.status, changed.remarks, changed.object_version) == (
+        "RETURNED",
+        "wrong quantity",
+        3,
+    )
+
+
+@pytest.mark.parametrize("command", ["edit", "cancel"])
+def test_a_stale_edit_or_cancellation_is_refused_by_the_command_and_writes_nothing(
+    core: PaymentsCore, command: str
+) -> None:
+    po_id = drafted_order(core)
+    core.send_purchase_order(po_id, object_version=(1, 2))
+    moves: dict[str, Callable[[ObjectVersion], None]] = {
+        "edit": lambda v: core.edit_purchase_order(po_id, "Desks", "900.00", object_version=v),
+        "cancel": lambda v: core.cancel_purchase_order(po_id, "not needed", object_version=v),
+    }
+    with refused(core, StaleObjectVersion, "OBJECT_VERSION_STALE") as refusal:
+        moves[command](ObjectVersion(1, 2))
+    assert refusal.value.details == {"held": 2, "current": 1, "new": 2}
+    order = core.get_purchase_order(po_id)
+    assert (order.status, order.object_version, order.subject) == ("SENT", 2, "Laptops")
+    moves[command](ObjectVersion(2, 3))
+    assert core.get_purchase_order(po_id).object_version == 3
