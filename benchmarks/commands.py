@@ -57,9 +57,7 @@ class BenchmarkCore(PaymentsCore):
 
 
 def paycore_on(store: Store) -> PaymentsCore:
-    return BenchmarkCore(
-        store.url("paycore"), env=store.paycore_env(), otp_key=OTP_KEY, otp_codes=lambda: OTP
-    )
+    return BenchmarkCore(store.url("paycore"), otp_key=OTP_KEY, otp_codes=lambda: OTP)
 
 
 def per_second(count: int, run: Callable[[], object]) -> float:

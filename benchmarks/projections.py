@@ -290,12 +290,12 @@ def _ms(query: Callable[[], object]) -> float:
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork and exec, so a child would
 # report at least the size its (large) parent had.
 _CHILD = """
-import json, sys
+import sys
 from paycore.domain.core import PaymentsCore
 from paycore.projections import Projector
-core = PaymentsCore(sys.argv[1], env=json.loads(sys.argv[2]))
-if sys.argv[3] == "rebuild":
-    batch = {"batch_size": int(sys.argv[4])} if len(sys.argv) > 4 else {}
+core = PaymentsCore(sys.argv[1])
+if sys.argv[2] == "rebuild":
+    batch = {"batch_size": int(sys.argv[3])} if len(sys.argv) > 3 else {}
     with Projector(core, **batch) as projector:
         projector.rebuild()
 core.close()
@@ -315,7 +315,6 @@ def rebuild_peak_rss(store: Store) -> tuple[float, float, float]:
                 "-c",
                 _CHILD,
                 store.url("paycore"),
-                json.dumps(store.paycore_env()),
                 *what,
             ],
             capture_output=True,

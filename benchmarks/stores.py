@@ -19,8 +19,9 @@ import psycopg
 from paycore.adapters.persistence.stores import store_env
 
 POSTGRES_DSN = os.environ.get("PAYCORE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-#: paycore's PostgreSQL recorder, whose writers commit together.
-GROUP_COMMIT = {"PERSISTENCE_MODULE": "paycore.adapters.persistence.postgres:Factory"}
+#: The library's own PostgreSQL recorder (it locks the events table in every insert),
+#: which the library's contenders run on; paycore's URL gives it paycore's recorder.
+LIBRARY_POSTGRES = {"PERSISTENCE_MODULE": "eventsourcing.postgres"}
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,8 @@ class Store:
 
     def env(self, name: str) -> dict[str, str]:
         """The library's settings for ``url(name)``, as the library ships."""
-        return store_env(self.url(name))
-
-    def paycore_env(self) -> dict[str, str]:
-        """What paycore is given on top of its URL: its recorder, on PostgreSQL."""
-        return dict(GROUP_COMMIT) if self.kind == "postgres" else {}
+        library = LIBRARY_POSTGRES if self.kind == "postgres" else {}
+        return {**store_env(self.url(name)), **library}
 
     @contextmanager
     def new_schema(self) -> Iterator[str]:

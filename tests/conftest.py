@@ -122,3 +122,10 @@ def make_core(store_url: str) -> Iterator[Callable[..., PaymentsCore]]:
 @pytest.fixture
 def core(make_core: Callable[..., PaymentsCore]) -> PaymentsCore:
     return make_core()
+
+
+def stored_positions(core: PaymentsCore) -> list[int]:
+    """The positions (notification ids) of every stored event, in log order. They are
+    1, 2, 3... on memory and SQLite; on PostgreSQL they have gaps (a transaction's id is
+    in their high bits), so tests name "the 7th event" as ``stored_positions(core)[6]``."""
+    return [n.id for n in core.recorder.select_notifications(0, 10**9)]

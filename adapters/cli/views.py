@@ -26,7 +26,7 @@ from paycore.projections import (
     PURCHASE_ORDERS,
     ViewStore,
 )
-from paycore.projections.runner import VIEWS
+from paycore.projections.runner import LAG_LIMIT, VIEWS, lag
 
 #: Each view, and the columns a table on a terminal shows (--json gives every column).
 TABLES: dict[str, tuple[Any, list[str]]] = {
@@ -181,7 +181,9 @@ def show_view(args: argparse.Namespace) -> int:
     with opened_projector(args) as (core, projector):
         rows, columns = view_rows(projector.store, args.view, args.limit)
         emit(rows, as_json=args.json, columns=columns)
-        behind = (core.recorder.max_notification_id() or 0) - projector.position()
+        behind, _ = lag(core, projector.position())
         if behind > 0 and not args.json:
-            print(f"(the views are {behind} events behind: run 'paycore views update')")
+            counted = f"at least {behind:,}" if behind >= LAG_LIMIT else f"{behind:,}"
+            events = "event" if behind == 1 else "events"
+            print(f"(the views are {counted} {events} behind: run 'paycore views update')")
     return 0

@@ -24,6 +24,10 @@ DEFAULT_URL = "sqlite:///paycore.db"
 POSTGRES_MODULES = ("psycopg", "psycopg_pool")
 POSTGRES_EXTRA = "pip install 'paycore[postgres]'"
 
+#: The recorder of a PostgreSQL store: writers commit together, without the library's
+#: table lock, and followers still never skip or reorder an event (see postgres.py).
+POSTGRES_FACTORY = "paycore.adapters.persistence.postgres:Factory"
+
 #: Query parameters of a PostgreSQL URL and the library settings they become.
 POSTGRES_OPTIONS = {
     "schema": "POSTGRES_SCHEMA",
@@ -68,7 +72,7 @@ def _postgres_env(url: str) -> dict[str, str]:
         msg = f"a PostgreSQL URL names a host and a database: {redacted(url)!r}"
         raise ConfigurationError(msg)
     env = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": POSTGRES_FACTORY,
         "POSTGRES_HOST": parts.hostname,
         "POSTGRES_PORT": str(parts.port or 5432),
         "POSTGRES_DBNAME": unquote(database),

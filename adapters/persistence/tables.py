@@ -23,7 +23,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from paycore.adapters.persistence.stores import store_env
+from paycore.adapters.persistence.stores import POSTGRES_FACTORY, store_env
 from paycore.domain.core import PaymentsCore
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class SideTables:
         self._path = env.get("SQLITE_DBNAME", "")
         self._postgres: psycopg.Connection[Row] | None = None
         self._sqlite: sqlite3.Connection | None = None
-        if self._module == "eventsourcing.postgres":
+        if self._module == POSTGRES_FACTORY:
             import psycopg  # noqa: PLC0415  (store_env checked that the extra is installed)
 
             self._conninfo = psycopg.conninfo.make_conninfo(

@@ -28,7 +28,7 @@ from paycore.domain.errors import StoreUnavailable
 from paycore.projections import CARDS, Projector, ViewStore, open_views, sqlite
 from paycore.projections.chain import verify
 from paycore.projections.views import read_models
-from tests.conftest import PostgresSchema, require_postgres
+from tests.conftest import PostgresSchema, require_postgres, stored_positions
 from tests.projections.expected import Clock, assert_views_match, exercise, object_id
 
 #: What a rebuild logs when another one holds the store's rebuild lock.
@@ -186,7 +186,7 @@ def test_a_second_rebuild_waits_for_the_first_to_end_then_rebuilds_from_zero(
 ) -> None:
     exercise(core, clock)
     projector.update()
-    last = core.recorder.max_notification_id() or 0
+    at = stored_positions(core)
     first = Projector(core, projector.store, batch_size=5)
     second = Projector(core, projector.store, batch_size=5)
     seen: list[tuple[str, int]] = []
@@ -198,11 +198,13 @@ def test_a_second_rebuild_waits_for_the_first_to_end_then_rebuilds_from_zero(
             threads.start(lambda: second.rebuild(lambda d, _: seen.append(("second", d))))
             assert rebuild_waits.wait(PATIENCE)
 
-    assert first.rebuild(progress=first_progress) == last
+    assert first.rebuild(progress=first_progress) == len(at)
     threads.join()
-    began = seen.index(("second", 5))
-    assert seen[:began] == [("first", done) for done in [*range(5, last, 5), last]]
-    assert seen[began:] == [("second", done) for done in [*range(5, last, 5), last]]
+    # after each batch of 5 events, the position of its last one; then the last of all
+    batch_ends = [*at[4 : len(at) - 1 : 5], at[-1]]
+    began = seen.index(("second", at[4]))
+    assert seen[:began] == [("first", done) for done in batch_ends]
+    assert seen[began:] == [("second", done) for done in batch_ends]
     assert_views_are_a_fold_of_the_log(core, projector.store)
 
 
@@ -211,15 +213,15 @@ def test_a_rebuild_that_stops_half_way_frees_the_lock_and_the_next_update_comple
 ) -> None:
     exercise(core, clock)
     projector.update()
-    last = core.recorder.max_notification_id() or 0
+    at = stored_positions(core)
 
     def ctrl_c(done: int, target: int) -> None:
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         Projector(core, projector.store, batch_size=3).rebuild(progress=ctrl_c)
-    assert projector.position() == 3
-    assert projector.update() == last - 3
+    assert projector.position() == at[2]
+    assert projector.update() == len(at) - 3
     assert_views_are_a_fold_of_the_log(core, projector.store)
     projector.rebuild()
     assert not rebuild_waits.is_set()

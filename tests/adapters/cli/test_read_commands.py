@@ -122,3 +122,27 @@ def test_a_sqlite_file_that_is_not_a_store_is_refused_and_left_as_it_was(tmp_pat
     with sqlite3.connect(path) as db:
         names = db.execute("SELECT name FROM sqlite_master").fetchall()
     assert names == [("notes",)]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_views_show_counts_the_events_it_is_behind_by(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if kind == "postgres":
+        url = request.getfixturevalue("postgres_schema").url
+    else:
+        url = f"sqlite:///{tmp_path / 'paycore.db'}"
+    core = PaymentsCore(url)
+    account = core.open_card_account("CO1", "Acme", "Travel", "CORPORATE", "100.00")
+    assert paycore("--db", url, "views", "update", cwd=tmp_path).returncode == 0
+    core.issue_card(account, "PREPAID")
+    one = paycore("--db", url, "views", "show", "cards", cwd=tmp_path)
+    core.issue_card(account, "PREPAID")
+    two = paycore("--db", url, "views", "show", "cards", cwd=tmp_path)
+    core.close()
+    assert one.stdout.splitlines()[-1] == (
+        "(the views are 1 event behind: run 'paycore views update')"
+    )
+    assert two.stdout.splitlines()[-1] == (
+        "(the views are 2 events behind: run 'paycore views update')"
+    )

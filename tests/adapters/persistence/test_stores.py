@@ -19,7 +19,7 @@ def test_the_store_is_chosen_by_one_url(tmp_path: Path) -> None:
         f"{tmp_path}/x.db",
     )
     postgres = store_env("postgresql://me:secret@db.local:6543/pay?schema=core&pool_size=9")
-    assert postgres["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert postgres["PERSISTENCE_MODULE"] == "paycore.adapters.persistence.postgres:Factory"
     assert (postgres["POSTGRES_HOST"], postgres["POSTGRES_PORT"]) == ("db.local", "6543")
     assert (postgres["POSTGRES_DBNAME"], postgres["POSTGRES_SCHEMA"]) == ("pay", "core")
     assert (postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"]) == ("me", "secret")
