@@ -990,6 +990,7 @@ def argument_strategies(targets: Targets) -> dict[str, tuple[Strategies, Strateg
 #: Public methods of ``PaymentsCore`` that only read, or wire up the application.
 NOT_COMMANDS = frozenset(
     {
+        "close",
         "construct_recorder",
         "construct_snapshot_store",
         "register_transcodings",

@@ -20,13 +20,14 @@ OPS = CommandContext(actor="ops@acme.example", source="api")
 
 
 def commands_and_queries() -> dict[str, object]:
-    """Every public method of PaymentsCore's command modules, by name."""
+    """Every public method of PaymentsCore's command modules, by name (``close``, which a
+    module extends to close what it opened, is the application's, not a command)."""
     return {
         name: member
         for cls in PaymentsCore.__mro__
         if cls.__module__.startswith("paycore.domain.commands.")
         for name, member in vars(cls).items()
-        if not name.startswith("_") and callable(getattr(PaymentsCore, name))
+        if not name.startswith("_") and name != "close" and callable(getattr(PaymentsCore, name))
     }
 
 
