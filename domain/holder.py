@@ -1,7 +1,7 @@
 """Holder: a cardholder, whose personal fields the aggregate holds only sealed (issue 15).
 
 Each personal field is AES-GCM ciphertext under the holder's data key, bound to the holder
-id and the field name (``paycore.domain.holders.seal``), kept as base64 text so events and
+id and the field name (``paycore.domain.personal_data.seal``), kept as base64 text so events and
 snapshots stay JSON. The aggregate never sees a clear value or a key: the commands
 (``paycore.domain.commands.holders``) seal before and open after, so replaying the events
 needs no key, and a holder whose key was destroyed still rebuilds.
@@ -22,7 +22,7 @@ from eventsourcing.domain import event
 
 from paycore.domain.aggregate import PaycoreAggregate
 from paycore.domain.errors import HolderForgotten
-from paycore.domain.holders import Erased, open_sealed
+from paycore.domain.personal_data import Erased, open_sealed
 
 
 def sealed_text(sealed: bytes) -> str:

@@ -10,7 +10,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from paycore.domain.errors import ConfigurationError
-from paycore.domain.holders import (
+from paycore.domain.personal_data import (
     Erased,
     KeyProvider,
     MasterKey,

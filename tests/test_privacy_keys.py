@@ -22,7 +22,7 @@ from paycore.adapters.persistence.keys import (
 )
 from paycore.domain.core import PaymentsCore
 from paycore.domain.errors import StoreUnavailable
-from paycore.domain.holders import MasterKey, open_sealed, seal
+from paycore.domain.personal_data import MasterKey, open_sealed, seal
 
 CONNINFO = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 MASTER = MasterKey(bytes(range(32)))

@@ -31,9 +31,9 @@ from paycore.adapters.webhooks import WebhookAuth, WebhookInbox
 from paycore.domain.card_account import UsageControls
 from paycore.domain.core import CommandContext, PaymentsCore
 from paycore.domain.errors import ConfigurationError, PaycoreError
-from paycore.domain.holders import MASTER_KEY_VARIABLE, MasterKey
 from paycore.domain.money import rupees
 from paycore.domain.otp import OTP_KEY_VARIABLE
+from paycore.domain.personal_data import MASTER_KEY_VARIABLE, MasterKey
 from paycore.projections import HOLDERS, AuditTrail, Projector
 
 BUYER, SUPPLIER = "ACMEBUYER01", "WIDGETSSUP01"

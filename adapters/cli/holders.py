@@ -22,7 +22,7 @@ from paycore.adapters.cli.context import opened_core, opened_projector
 from paycore.adapters.cli.output import emit
 from paycore.domain.core import CommandContext
 from paycore.domain.errors import NotFound
-from paycore.domain.holders import Erased
+from paycore.domain.personal_data import Erased
 from paycore.projections import HOLDERS
 
 

@@ -2,7 +2,7 @@
 PostgreSQL, never in events.
 
 A row holds one holder's data key wrapped by the master key (a
-:class:`~paycore.domain.holders.KeyProvider`). Forgetting a holder deletes the row: with
+:class:`~paycore.domain.personal_data.KeyProvider`). Forgetting a holder deletes the row: with
 no data key, that person's ciphertexts in events and snapshots no longer open (crypto-
 shredding). SQLite runs with ``secure_delete`` so the deleted bytes are overwritten in
 the file, and the WAL is checkpointed and truncated after a delete.
@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidTag
 
 from paycore.adapters.persistence.stores import store_env
 from paycore.domain.errors import ConfigurationError
-from paycore.domain.holders import MASTER_KEY_VARIABLE, KeyProvider, new_data_key
+from paycore.domain.personal_data import MASTER_KEY_VARIABLE, KeyProvider, new_data_key
 from paycore.projections.store import store_faults
 
 TABLE = "paycore_holder_keys"

@@ -36,10 +36,10 @@ from paycore.domain.aggregate import PaycoreAggregate, Source
 from paycore.domain.card_account import CardAccount, CardForm, CardKind, Channel, UsageControls
 from paycore.domain.core import CommandContext, PaymentsCore
 from paycore.domain.errors import HolderForgotten, PaycoreError
-from paycore.domain.holders import DELIVERY_FIELDS, Erased
 from paycore.domain.invoice import RESPONSE_STATUS, Invoice, InvoiceStatus
 from paycore.domain.money import Money
 from paycore.domain.payment import Payment, PaymentStatus
+from paycore.domain.personal_data import DELIVERY_FIELDS, Erased
 from paycore.domain.purchase_order import PurchaseOrder
 
 #: records what the platform answered, as a command: in the relay's transaction (and

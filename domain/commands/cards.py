@@ -38,9 +38,9 @@ from paycore.domain.card_account import (
 from paycore.domain.commands import holders
 from paycore.domain.errors import InvalidArgument, PinGatewayMissing
 from paycore.domain.holder import Holder
-from paycore.domain.holders import check_delivery
 from paycore.domain.money import Money
 from paycore.domain.otp import IssuedOtp, OneTimePassword, Pin
+from paycore.domain.personal_data import check_delivery
 from paycore.domain.runner import Context, Key, Unit, variant
 
 

@@ -30,7 +30,7 @@ from eventsourcing.utils import resolve_topic
 from paycore.domain.arguments import REASON_LENGTH, check_text, check_uuid
 from paycore.domain.errors import AlreadyExists, ConfigurationError, InvalidArgument
 from paycore.domain.holder import Holder, sealed_text
-from paycore.domain.holders import (
+from paycore.domain.personal_data import (
     MASTER_KEY_VARIABLE,
     DataKeys,
     Erased,

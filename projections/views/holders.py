@@ -3,12 +3,12 @@ forgotten (issue 15).
 
 The events hold every personal field sealed under the holder's data key; this view
 opens them while it folds, through the projector's application (``keys``), and keeps
-only :func:`~paycore.domain.holders.mask` of each: a PAN ``ABCDE****F``, a mobile
+only :func:`~paycore.domain.personal_data.mask` of each: a PAN ``ABCDE****F``, a mobile
 ``******3210``, an email ``a***@example.com``. A clear value is never in a row: it comes
 only from an explicit call (``PaymentsCore.holder_details``, ``export_holder``).
 
 Once the holder is forgotten the row keeps the fields' names only (``erased``) and
-:meth:`HolderRow.details` reads each as :class:`~paycore.domain.holders.Erased`. A rebuild
+:meth:`HolderRow.details` reads each as :class:`~paycore.domain.personal_data.Erased`. A rebuild
 after forgetting finds no data key and records the fields as erased from the start, so
 the rows end the same either way.
 
@@ -28,7 +28,7 @@ from uuid import UUID
 
 from paycore.domain.errors import ConfigurationError
 from paycore.domain.holder import Holder
-from paycore.domain.holders import DataKeys, Erased, mask, open_sealed
+from paycore.domain.personal_data import DataKeys, Erased, mask, open_sealed
 from paycore.projections.store import Rows
 from paycore.projections.tables import Table
 from paycore.projections.views.base import AggregateView, Handler, Recorded, on, replace

@@ -15,10 +15,10 @@ import pytest
 from paycore.domain.card_account import Card, CardAccount, UsageControls
 from paycore.domain.core import CommandContext, PaymentsCore
 from paycore.domain.errors import ConcurrencyConflict, PaycoreError
-from paycore.domain.holders import MasterKey
 from paycore.domain.idempotency import fingerprint
 from paycore.domain.money import Money
 from paycore.domain.otp import Pin
+from paycore.domain.personal_data import MasterKey
 from tests.domain.rule_checks import written
 from tests.domain.test_core import InterferingReads
 

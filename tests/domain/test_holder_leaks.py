@@ -28,7 +28,7 @@ from paycore.adapters.sync.relay import RelaySettings
 from paycore.domain.core import PaymentsCore
 from paycore.domain.errors import InvalidArgument
 from paycore.domain.holder import Holder
-from paycore.domain.holders import MasterKey, open_sealed
+from paycore.domain.personal_data import MasterKey, open_sealed
 from paycore.projections import AuditTrail, Projector
 from paycore.projections.store import ViewStore
 from tests.adapters.sync.builders import profile

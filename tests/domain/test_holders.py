@@ -17,7 +17,7 @@ from paycore.domain.errors import (
     NotFound,
 )
 from paycore.domain.holder import Holder
-from paycore.domain.holders import Erased, MasterKey
+from paycore.domain.personal_data import Erased, MasterKey
 from paycore.domain.runner import CommandContext
 
 MASTER = MasterKey(bytes(range(32)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from paycore.domain.errors import InvalidArgument
-from paycore.domain.holders import HolderDetails, check_field
+from paycore.domain.personal_data import HolderDetails, check_field
 
 BASE = {"first_name": "Asha", "last_name": "Verma", "mobile": "9876501234"}
 DELIVERY = {

@@ -15,9 +15,9 @@ from hypothesis.stateful import run_state_machine_as_test
 from paycore.domain.card_account import CardAccount
 from paycore.domain.core import PaymentsCore
 from paycore.domain.holder import Holder
-from paycore.domain.holders import MasterKey
 from paycore.domain.invoice import Invoice
 from paycore.domain.payment import Payment
+from paycore.domain.personal_data import MasterKey
 from paycore.domain.purchase_order import PurchaseOrder
 from paycore.domain.testing import machines
 from paycore.domain.testing.machines import (

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from paycore.domain.core import CommandContext, PaymentsCore
 from paycore.domain.errors import HolderForgotten
-from paycore.domain.holders import MasterKey
+from paycore.domain.personal_data import MasterKey
 from paycore.projections import AUDIT_TRAIL, HOLDERS, AuditTrail, Projector, open_views
 from paycore.projections.chain import HashChainView
 from paycore.projections.views import read_models

@@ -10,7 +10,7 @@ import pytest
 
 from paycore.domain.core import CommandContext, PaymentsCore
 from paycore.domain.errors import ConfigurationError
-from paycore.domain.holders import Erased, MasterKey, mask
+from paycore.domain.personal_data import Erased, MasterKey, mask
 from paycore.projections import HOLDERS, HolderRow, Projector
 from paycore.projections.views import SEALED
 from tests.projections.expected import START, Clock

@@ -18,8 +18,8 @@ from paycore.domain import errors
 from paycore.domain.card_account import CardAccount, CardForm, CardKind, Channel, UsageControls
 from paycore.domain.core import PaymentsCore
 from paycore.domain.errors import ConfigurationError, PaycoreError
-from paycore.domain.holders import DELIVERY_REQUIRED, Erased
 from paycore.domain.money import Money
+from paycore.domain.personal_data import DELIVERY_REQUIRED, Erased
 from paycore.domain.testing import strategies
 from paycore.domain.testing.machines.base import (
     PaycoreMachine,

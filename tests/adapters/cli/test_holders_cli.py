@@ -14,7 +14,7 @@ import pytest
 
 from paycore.domain.core import PaymentsCore
 from paycore.domain.holder import Holder
-from paycore.domain.holders import MasterKey
+from paycore.domain.personal_data import MasterKey
 
 MASTER_HEX = "1f" * 32
 ASHA = {

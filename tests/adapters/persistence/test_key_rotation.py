@@ -12,7 +12,7 @@ from paycore.adapters.persistence.keys import HolderKeys
 from paycore.domain.core import PaymentsCore
 from paycore.domain.errors import ConfigurationError
 from paycore.domain.holder import Holder
-from paycore.domain.holders import MasterKey
+from paycore.domain.personal_data import MasterKey
 
 OLD = MasterKey(bytes(range(32)))
 NEW = MasterKey(bytes(range(32, 64)))

@@ -15,7 +15,7 @@ from paycore.adapters.sandbox import Sandbox
 from paycore.adapters.sync.calls import holder_fields
 from paycore.domain.core import PaymentsCore
 from paycore.domain.errors import HolderForgotten
-from paycore.domain.holders import MasterKey
+from paycore.domain.personal_data import MasterKey
 from tests.adapters.sync.builders import OTP_KEY, relay
 from tests.conftest import PostgresSchema, require_postgres
 from tests.contract.fixtures import fixture

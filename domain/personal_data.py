@@ -1,14 +1,15 @@
-"""Cardholders' personal details, checked before anything is stored (issue 15, step 1).
+"""Cardholders' personal data: their details, checked before anything is stored; the
+encryption of each field under its holder's data key; what views show of a field.
 
 The fields and their patterns are the holder fields of Create Prepaid Card
 (https://docs.enkash.com/api-13438387) and Create Gift Card
 (https://docs.enkash.com/api-13012983): ``email``, ``mobile`` (``^\\d{10}$``), ``title``,
 ``firstName``, ``lastName``, ``gender``, the address and ``pincode``, the delivery address
 of a physical card (``physicalDeliveryAddressFlag`` and ``delivery*``) and the PAN among
-``documents`` (``docType`` ``PAN``).
+``documents`` (``docType`` ``PAN``). The holder aggregate is :mod:`paycore.domain.holder`.
 
 A refusal names the field and the shape it must have, never the value: the values are
-personal data, and errors go into logs (see docs/privacy.md, to come).
+personal data, and errors go into logs (see docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -150,7 +151,7 @@ def check_delivery(details: Mapping[str, str]) -> None:
         )
 
 
-# Encryption per person (issue 15, step 2, part): the primitives, with no I/O. Each
+# Encryption per person: the primitives, with no I/O. Each
 # personal field is AES-GCM ciphertext under its holder's data key, bound to the holder
 # id and the field name (associated data); data keys are kept only wrapped by a master
 # key (a KeyProvider: the env var PAYCORE_MASTER_KEY, or a host's KMS).
@@ -257,7 +258,7 @@ class DataKeys(Protocol):
     def close(self) -> None: ...
 
 
-# What views and the CLI show of a field (issue 15, step 5): enough to recognise a person
+# What views and the CLI show of a field: enough to recognise a person
 # on a call, never enough to contact or identify them. The clear value comes only from an
 # explicit call (``holder_details``, ``export_holder``).
 
