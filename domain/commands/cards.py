@@ -329,12 +329,26 @@ class CardCommands(holders.HolderCommands):
         context: Context = None,
         idempotency_key: Key = None,
     ) -> str:
-        """Blocks the card and moves its balance to a new card; returns the new card's id."""
+        """Blocks the card and moves its balance to a new card; returns the new card's id.
+
+        The new card is its holder's, as the old one was (the holder records it; a
+        physical one needs the holder's delivery address); a forgotten holder's card is
+        not replaced (``HOLDER_FORGOTTEN``)."""
         account_id, card_id = _card(account_id, card_id)
         new_card_id = str(self.ids())
 
         def replace(unit: Unit) -> str:
-            unit.get(CardAccount, account_id).replace(card_id, new_card_id)
+            account = unit.get(CardAccount, account_id)
+            old = account.card(card_id)
+            account.replace(card_id, new_card_id)
+            if old.holder_id is not None:
+                holder = UUID(old.holder_id)
+                held_by = unit.get(Holder, holder)
+                held_by.refuse_if_forgotten("replacement card")
+                if old.form is CardForm.PHYSICAL:
+                    details = held_by.details(self.holder_keys.get(holder))
+                    check_delivery({f: v for f, v in details.items() if isinstance(v, str)})
+                held_by.hold_card(account_id, new_card_id)
             return new_card_id
 
         args = {"account_id": account_id, "card_id": card_id}

@@ -19,6 +19,7 @@ from paycore.domain.errors import (
 from paycore.domain.holder import Holder
 from paycore.domain.personal_data import Erased, MasterKey
 from paycore.domain.runner import CommandContext
+from tests.domain.rule_checks import written
 
 MASTER = MasterKey(bytes(range(32)))
 ASHA = {
@@ -106,6 +107,49 @@ def test_a_physical_card_needs_its_holder_to_have_a_delivery_address(
     holders_core.correct_holder(holder_id, DELIVERY)
     card = holders_core.issue_card(account, "PREPAID", "PHYSICAL", holder_id=holder_id)
     assert holders_core.get_card_account(account).card(card).holder_id == str(holder_id)
+
+
+def test_a_replacement_card_is_the_same_holders(holders_core: PaymentsCore) -> None:
+    holder_id = registered(holders_core)
+    account = holders_core.open_card_account("C1", "Acme", "Travel", "CORPORATE")
+    old = holders_core.issue_card(account, "PREPAID", initial_load="40.00", holder_id=holder_id)
+    new = holders_core.replace_card(account, old)
+    card = holders_core.get_card_account(account).card(new)
+    assert (card.holder_id, str(card.balance)) == (str(holder_id), "40.00")
+    cards = [f"{account}/{old}", f"{account}/{new}"]
+    assert holders_core.get_holder(holder_id).cards == cards
+    assert holders_core.export_holder(holder_id)["cards"] == cards
+
+
+def test_a_forgotten_holders_card_is_not_replaced_and_nothing_is_written(
+    holders_core: PaymentsCore,
+) -> None:
+    holder_id = registered(holders_core)
+    account = holders_core.open_card_account("C1", "Acme", "Travel", "CORPORATE")
+    old = holders_core.issue_card(account, "PREPAID", initial_load="40.00", holder_id=holder_id)
+    holders_core.forget_holder(holder_id, "erasure request")
+    before = written(holders_core)
+    with pytest.raises(HolderForgotten) as refused:
+        holders_core.replace_card(account, old)
+    assert refused.value.details == {"holder_id": str(holder_id), "attempted": "replacement card"}
+    assert written(holders_core) == before
+    kept = holders_core.get_card_account(account).card(old)
+    assert (kept.replaced_by, str(kept.balance)) == (None, "40.00")
+
+
+def test_a_physical_replacement_needs_the_holders_delivery_address(
+    holders_core: PaymentsCore,
+) -> None:
+    holder_id = registered(holders_core, {**ASHA, **DELIVERY})
+    account = holders_core.open_card_account("C1", "Acme", "Travel", "CORPORATE")
+    old = holders_core.issue_card(account, "PREPAID", "PHYSICAL", holder_id=holder_id)
+    holders_core.correct_holder(holder_id, {"delivery_city": None})
+    with pytest.raises(InvalidArgument) as refused:
+        holders_core.replace_card(account, old)
+    assert refused.value.details == {"argument": "details", "missing": ["delivery_city"]}
+    holders_core.correct_holder(holder_id, {"delivery_city": "Pune"})
+    new = holders_core.replace_card(account, old)
+    assert holders_core.get_holder(holder_id).cards == [f"{account}/{old}", f"{account}/{new}"]
 
 
 def test_a_card_for_a_holder_that_does_not_exist_is_refused(holders_core: PaymentsCore) -> None:
