@@ -124,7 +124,12 @@ class PostgresApplicationRecorder(LibraryApplicationRecorder):
             schema=Identifier(datastore.schema),
             stored_event=Identifier(self.stored_event_type_name),
         )
-        self.lock_table_statements = []
+        # No table lock; the lock timeout stays, so that an insert that meets a lock held
+        # by another session (a migration, say) gives up after POSTGRES_LOCK_TIMEOUT
+        # instead of waiting for good.
+        self.lock_table_statements = [
+            SQL("SET LOCAL lock_timeout = '{}s'").format(datastore.lock_timeout)
+        ]
 
     def create_table(self) -> None:
         super().create_table()
