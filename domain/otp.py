@@ -46,10 +46,6 @@ OTP_KEY_BYTES = 16
 OTP_KEY_VARIABLE = "PAYCORE_OTP_KEY"
 
 
-def _hidden(_: object) -> str:
-    return "'******'"
-
-
 @attrs.frozen(repr=False)
 class OneTimePassword:
     """Six digits, as typed by the person. Its repr never shows them."""

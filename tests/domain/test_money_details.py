@@ -32,30 +32,69 @@ def refusal(call: Any, *args: Any) -> PaycoreError:
 @pytest.mark.parametrize(
     ("value", "error", "details", "message"),
     [
-        ("1.2.3", MoneyError, {"value": "'1.2.3'"},
-         "amt '1.2.3' is not an amount: write ASCII digits, optionally a point and more "
-         "digits (1200.50), with nothing around them"),
-        ("-1", MoneySignError, {"value": "'-1'"},
-         "amt '-1' is negative; amounts are never negative, not even -0"),
-        (Decimal("-0"), MoneySignError, {"value": "Decimal('-0')"},
-         "amt Decimal('-0') is negative; amounts are never negative, not even -0"),
-        (-1, MoneySignError, {"value": "-1"},
-         "amt -1 is negative; amounts are never negative, not even -0"),
-        (Decimal("NaN"), MoneyError, {"value": "Decimal('NaN')"},
-         "amt Decimal('NaN') is not a finite amount"),
-        (Decimal("Infinity"), MoneyError, {"value": "Decimal('Infinity')"},
-         "amt Decimal('Infinity') is not a finite amount"),
-        (1.5, MoneyError, {"value": "1.5"},
-         "amt must be a Decimal, int or numeric string, not float (floats are never "
-         "accepted for money)"),
-        (True, MoneyError, {"value": "True"},
-         "amt must be a Decimal, int or numeric string, not bool (floats are never "
-         "accepted for money)"),
-        ("1.001", MoneyPrecisionError, {"value": "'1.001'"},
-         "amt '1.001' has more than two decimal places; amounts are in whole paise"),
-        ("10000000000000.00", MoneyError,
-         {"value": "'10000000000000.00'", "maximum": "9999999999999.99"},
-         "amt '10000000000000.00' is larger than the largest amount, ₹99,99,99,99,99,999.99"),
+        (
+            "1.2.3",
+            MoneyError,
+            {"value": "'1.2.3'"},
+            "amt '1.2.3' is not an amount: write ASCII digits, optionally a point and more "
+            "digits (1200.50), with nothing around them",
+        ),
+        (
+            "-1",
+            MoneySignError,
+            {"value": "'-1'"},
+            "amt '-1' is negative; amounts are never negative, not even -0",
+        ),
+        (
+            Decimal("-0"),
+            MoneySignError,
+            {"value": "Decimal('-0')"},
+            "amt Decimal('-0') is negative; amounts are never negative, not even -0",
+        ),
+        (
+            -1,
+            MoneySignError,
+            {"value": "-1"},
+            "amt -1 is negative; amounts are never negative, not even -0",
+        ),
+        (
+            Decimal("NaN"),
+            MoneyError,
+            {"value": "Decimal('NaN')"},
+            "amt Decimal('NaN') is not a finite amount",
+        ),
+        (
+            Decimal("Infinity"),
+            MoneyError,
+            {"value": "Decimal('Infinity')"},
+            "amt Decimal('Infinity') is not a finite amount",
+        ),
+        (
+            1.5,
+            MoneyError,
+            {"value": "1.5"},
+            "amt must be a Decimal, int or numeric string, not float (floats are never "
+            "accepted for money)",
+        ),
+        (
+            True,
+            MoneyError,
+            {"value": "True"},
+            "amt must be a Decimal, int or numeric string, not bool (floats are never "
+            "accepted for money)",
+        ),
+        (
+            "1.001",
+            MoneyPrecisionError,
+            {"value": "'1.001'"},
+            "amt '1.001' has more than two decimal places; amounts are in whole paise",
+        ),
+        (
+            "10000000000000.00",
+            MoneyError,
+            {"value": "'10000000000000.00'", "maximum": "9999999999999.99"},
+            "amt '10000000000000.00' is larger than the largest amount, ₹99,99,99,99,99,999.99",
+        ),
     ],
 )
 def test_each_refusal_has_its_code_details_and_message(
@@ -105,15 +144,16 @@ def test_positive_refuses_zero_with_its_details_and_accepts_one_paisa() -> None:
     assert zero.message == "fee must be greater than zero"
     assert Money.positive("0.01", "fee") == Money("0.01")
     assert refusal(Money.positive, "-0.01", "fee").details == {
-        "argument": "fee", "value": "'-0.01'"}
+        "argument": "fee",
+        "value": "'-0.01'",
+    }
 
 
 def test_of_keeps_a_money_and_names_the_argument_of_a_bad_value() -> None:
     money = Money("5")
     assert Money.of(money) is money
     assert Money.of("5", "x") == money
-    assert refusal(Money.of, "5.001", "price").details == {
-        "argument": "price", "value": "'5.001'"}
+    assert refusal(Money.of, "5.001", "price").details == {"argument": "price", "value": "'5.001'"}
 
 
 def test_another_currency_is_refused_with_its_details() -> None:

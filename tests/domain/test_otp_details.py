@@ -80,7 +80,8 @@ def test_a_key_of_sixteen_bytes_is_accepted_and_fifteen_is_not() -> None:
             OtpKey(short)  # type: ignore[arg-type]
         assert refusal.value.details == {"setting": "otp_key", "minimum_bytes": 16}
         assert refusal.value.message == (
-            "otp_key= must be at least 16 random bytes, e.g. secrets.token_bytes(32)")
+            "otp_key= must be at least 16 random bytes, e.g. secrets.token_bytes(32)"
+        )
 
 
 @pytest.mark.parametrize("text", ["ab" * 15, "zz" * 16, "abc"])
@@ -90,7 +91,8 @@ def test_a_hex_key_needs_thirty_two_hex_digits(text: str) -> None:
     assert refusal.value.details == {"setting": "MY_KEY", "minimum_bytes": 16}
     assert refusal.value.message == (
         "MY_KEY must be at least 32 hex digits (16 bytes), e.g. the output of "
-        "python -c 'import secrets; print(secrets.token_hex(32))'")
+        "python -c 'import secrets; print(secrets.token_hex(32))'"
+    )
     assert text not in str(refusal.value) or text == "abc"
 
 
@@ -100,8 +102,10 @@ def test_thirty_two_hex_digits_make_a_key() -> None:
 
 def test_the_digest_and_key_id_are_hmac_sha256_under_the_key() -> None:
     secret = b"k" * 16
-    assert KEY.digest("REF1", OneTimePassword("123456")) == hmac.new(
-        secret, b"REF1:123456", hashlib.sha256).hexdigest()
+    assert (
+        KEY.digest("REF1", OneTimePassword("123456"))
+        == hmac.new(secret, b"REF1:123456", hashlib.sha256).hexdigest()
+    )
     assert KEY.key_id == hmac.new(secret, b"paycore OTP key id", hashlib.sha256).hexdigest()[:16]
     assert OtpKey(b"j" * 16).key_id != KEY.key_id
 
@@ -110,20 +114,24 @@ def test_a_challenge_of_another_key_is_refused_naming_the_setting_and_reference(
     other = OtpKey(b"j" * 16)
     assert KEY.digest_for(challenge(key_id=None), OneTimePassword("123456")) == challenge().digest
     assert KEY.digest_for(challenge(key_id=KEY.key_id), OneTimePassword("123456")) == (
-        challenge().digest)
+        challenge().digest
+    )
     with pytest.raises(ConfigurationError) as refusal:
         KEY.digest_for(challenge(key_id=other.key_id), OneTimePassword("123456"))
     assert refusal.value.details == {"setting": "PAYCORE_OTP_KEY", "reference": "REF1"}
     assert refusal.value.message == (
         "the OTP REF1 was issued under another OTP key than this instance's: give every "
-        "instance of one store the same PAYCORE_OTP_KEY (or otp_key=)")
+        "instance of one store the same PAYCORE_OTP_KEY (or otp_key=)"
+    )
 
 
 def check(otp_challenge: OtpChallenge, otp: str, now: datetime) -> list[str]:
     mismatches: list[str] = []
     otp_challenge.check(
-        KEY.digest(otp_challenge.reference, OneTimePassword(otp)), now,
-        lambda: mismatches.append("x"))
+        KEY.digest(otp_challenge.reference, OneTimePassword(otp)),
+        now,
+        lambda: mismatches.append("x"),
+    )
     return mismatches
 
 
@@ -131,8 +139,10 @@ def refusal_of(otp_challenge: OtpChallenge, otp: str, now: datetime) -> tuple[Pa
     mismatches: list[str] = []
     with pytest.raises(PaycoreError) as refusal:
         otp_challenge.check(
-            KEY.digest(otp_challenge.reference, OneTimePassword(otp)), now,
-            lambda: mismatches.append("x"))
+            KEY.digest(otp_challenge.reference, OneTimePassword(otp)),
+            now,
+            lambda: mismatches.append("x"),
+        )
     return refusal.value, len(mismatches)
 
 
@@ -176,5 +186,6 @@ def test_no_challenge_is_refused_naming_what() -> None:
         require_challenge(None, "payment P1")
     assert refusal.value.code == "OTP_NOT_REQUESTED"
     assert refusal.value.message == (
-        "no OTP has been requested for payment P1, or it was already used")
+        "no OTP has been requested for payment P1, or it was already used"
+    )
     assert require_challenge(challenge(), "x") == challenge()

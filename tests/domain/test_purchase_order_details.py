@@ -49,9 +49,13 @@ def test_fulfilment_of_exactly_what_is_left_fulfils_and_a_paisa_more_is_refused(
     with refused(core, PaycoreError, "PO_OVERFULFILMENT") as refusal:
         core.record_po_fulfilment(po_id, "0.02")
     assert refusal.value.details == {
-        "purchase_order": po_object_id(1), "value": "0.02", "unfulfilled": "0.01"}
+        "purchase_order": po_object_id(1),
+        "value": "0.02",
+        "unfulfilled": "0.01",
+    }
     assert refusal.value.message == (
-        f"₹0.02 is more than the ₹0.01 still unfulfilled on purchase order {po_object_id(1)}")
+        f"₹0.02 is more than the ₹0.01 still unfulfilled on purchase order {po_object_id(1)}"
+    )
     core.record_po_fulfilment(po_id, "0.01")
     assert core.get_purchase_order(po_id).status == "FULFILLED"
 
