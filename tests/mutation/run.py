@@ -106,6 +106,7 @@ INTROSPECTIVE = (
     "test_every_command_but_the_log_consumers_own_is_in_the_index",
     "test_every_command_and_query_has_an_awaitable_twin_of_the_same_signature",
     "test_every_public_command_has_an_invalid_input_strategy",
+    "test_the_async_core_has_nothing_the_core_does_not",
 )
 MUTMUT = str(Path(sys.executable).with_name("mutmut"))
 
