@@ -32,7 +32,7 @@ from benchmarks.commands import (
 )
 from benchmarks.projections import projection_results
 from benchmarks.report import Result, compared, interleaved, machine, table
-from benchmarks.stores import Store, open_store, postgres_reachable
+from benchmarks.stores import LIBRARY_POSTGRES, Store, open_store, postgres_reachable
 from paycore.domain.core import PaymentsCore
 
 LIBRARY, CEILING = "library at its best", "single-writer ceiling"
@@ -155,7 +155,9 @@ def postgres_limit_results(store: Store, size: Sizes) -> list[Result]:
 
         def paycore_locking() -> Application[UUID]:
             """paycore on the library's recorder (a table lock per insert)."""
-            return PaymentsCore(locked.url("paycore"), otp_key=OTP_KEY, otp_codes=lambda: OTP)
+            return PaymentsCore(
+                locked.url("paycore"), env=LIBRARY_POSTGRES, otp_key=OTP_KEY, otp_codes=lambda: OTP
+            )
 
         contenders: dict[str, Callable[[], float]] = {
             "raw 1": lambda: limits.postgres_commits(store.schema, 1, size.commits["postgres"]),
