@@ -42,6 +42,8 @@ class CardModel:
     otp: str | None = None
     otp_expires_at: datetime | None = None
     otp_failures: int = 0
+    form: CardForm = CardForm.VIRTUAL
+    holder_id: UUID | None = None
 
     def spent(self, same: Callable[[datetime], bool]) -> tuple[Decimal, int]:
         amounts = [amount for at, amount in self.spends if same(at)]
@@ -161,7 +163,9 @@ class CardAccountMachine(PaycoreMachine):
             lambda: self.core.issue_card(account_id, kind, form, load, holder_id=holder_id),
         )
         if card_id is not None:
-            self.model[card_id] = CardModel(account_id, kind, balance=load.amount)
+            self.model[card_id] = CardModel(
+                account_id, kind, balance=load.amount, form=form, holder_id=holder_id
+            )
             if holder is not None:
                 holder.cards.append(f"{account_id}/{card_id}")
         return card_id
@@ -343,9 +347,22 @@ class CardAccountMachine(PaycoreMachine):
 
     @rule(target=cards, card_id=cards)
     def replace_card(self, card_id: str) -> Any:
-        """The old card is blocked and its balance moves to the new card."""
+        """The old card is blocked and its balance moves to the new card, which is the
+        same holder's; a forgotten holder's card is not replaced, and a physical one
+        needs the holder's delivery address."""
         old = self.model[card_id]
-        refusals = _refusals((old.status == "BL", errors.CardTransitionError))
+        holder = None if old.holder_id is None else self.holders_model[old.holder_id]
+        refusals = _refusals(
+            (old.status == "BL", errors.CardTransitionError),
+            (holder is not None and holder.forgotten, errors.HolderForgotten),
+            (
+                holder is not None
+                and not holder.forgotten
+                and old.form is CardForm.PHYSICAL
+                and not all(f in holder.details for f in DELIVERY_REQUIRED),
+                errors.InvalidArgument,
+            ),
+        )
         new_id = self.run(refusals, lambda: self.core.replace_card(old.account_id, card_id))
         if new_id is None:
             return multiple()
@@ -356,7 +373,11 @@ class CardAccountMachine(PaycoreMachine):
             activated=old.activated,
             balance=old.balance,
             controls=old.controls,
+            form=old.form,
+            holder_id=old.holder_id,
         )
+        if holder is not None:
+            holder.cards.append(f"{old.account_id}/{new_id}")
         old.status, old.balance, old.otp = "BL", Decimal(0), None
         return new_id
 
