@@ -15,12 +15,13 @@ rebuild never lays a batch read before the reset over the emptied tables: it hel
 rebuild along instead. Two rebuilds take turns (:meth:`ViewStore.rebuilding`).
 
 Positions are the id of the last notification processed, never a count: PostgreSQL's
-ids have gaps (an insert that fails still consumes a value of the sequence). Reading
-``id > last`` is safe across those gaps because the eventsourcing library inserts events
-under an EXCLUSIVE lock on the events table, so ids become visible in the order they
-were issued: once a reader sees id ``n``, no transaction can later commit an id below
-``n``, and a gap it passes is a gap for good. SQLite has one writer at a time and uses
-the rowid, so the same holds there. Following is therefore a plain polling loop.
+ids have gaps (paycore's recorder makes them from transaction ids). Reading ``id > last``
+is safe across those gaps because that recorder's reads stop below the oldest
+transaction still running, so once a reader sees id ``n``, no transaction can later
+commit an id below ``n``, and a gap it passes is a gap for good
+(``paycore.adapters.persistence.postgres``). SQLite has one writer at a time and uses
+the rowid, so the same holds there. Following is therefore a plain polling loop; lag is
+counted in notifications (:func:`lag`), never as a difference of positions.
 """
 
 from __future__ import annotations
