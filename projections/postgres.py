@@ -12,7 +12,11 @@ from psycopg.sql import SQL, Identifier
 from psycopg.types.json import Jsonb
 
 from paycore.projections.store import POSITIONS, Cursor, ViewStore, waiting_for_rebuild
-from paycore.projections.tables import Kind
+from paycore.projections.tables import JSONText, Kind
+
+
+def _jsonb(value: Any) -> Jsonb:
+    return Jsonb(value, dumps=str) if isinstance(value, JSONText) else Jsonb(value)
 
 
 class PostgresViewStore(ViewStore):
@@ -29,7 +33,7 @@ class PostgresViewStore(ViewStore):
         Kind.JSON: "JSONB",
         Kind.BYTES: "BYTEA",
     }
-    encoders: ClassVar[dict[Kind, Callable[[Any], Any]]] = {Kind.JSON: Jsonb}
+    encoders: ClassVar[dict[Kind, Callable[[Any], Any]]] = {Kind.JSON: _jsonb}
     decoders: ClassVar[dict[Kind, Callable[[Any], Any]]] = {
         Kind.TIME: lambda moment: moment.astimezone(UTC),
         Kind.BYTES: bytes,

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -18,14 +19,24 @@ from eventsourcing.persistence import OperationalError
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTransaction
 
 from paycore.projections.store import Cursor, ViewStore, waiting_for_rebuild
-from paycore.projections.tables import Kind
+from paycore.projections.tables import JSONText, Kind
 
 #: Seconds a writer waits for another one (the application's own writes included).
 LOCK_TIMEOUT = 30
 
 
+# Cached: one event's time shows in several rows (its audit row, a card and its
+# movement, the account), and formatting it costs more than looking it up.
+@lru_cache(maxsize=4096)
 def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+_JSON = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _json_text(value: Any) -> str:
+    return value if isinstance(value, JSONText) else _JSON(value)
 
 
 @contextmanager
@@ -87,7 +98,7 @@ class SQLiteViewStore(ViewStore):
     }
     encoders: ClassVar[dict[Kind, Callable[[Any], Any]]] = {
         Kind.TIME: _utc_text,
-        Kind.JSON: json.JSONEncoder(separators=(",", ":")).encode,
+        Kind.JSON: _json_text,
         Kind.AMOUNT: str,
         Kind.UUID: str,
     }

@@ -319,12 +319,13 @@ class ViewStore(ABC):
 
     def _decoded_rows(self, table: Table[R], records: Iterable[Any]) -> list[R]:
         columns = [(c.name, self.decoders.get(c.kind)) for c in table.columns]
-        return [
+        rows = [
             table.row_type(
                 **{n: v if (v := r[n]) is None or d is None else d(v) for n, d in columns}
             )
             for r in records
         ]
+        return rows if table.loaded is None else [table.loaded(row) for row in rows]
 
     def _select_group(self, cursor: Cursor, table: Table[R], groups: Sequence[Any]) -> list[R]:
         """The rows of the aggregates ``groups`` (ids in the table's group column)."""

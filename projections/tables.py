@@ -20,6 +20,10 @@ from uuid import UUID
 R = TypeVar("R")
 
 
+class JSONText(str):
+    """JSON already encoded, for a JSON column: written to the store as it is."""
+
+
 class Kind(Enum):
     """How a column's values are stored; each backend has a SQL type for each kind."""
 
@@ -71,6 +75,8 @@ class Table(Generic[R]):
 
     ``group`` names the column holding the id of the aggregate a row belongs to: a
     projector loads the rows of every aggregate in a batch with one query per table.
+    ``loaded`` makes what readers get of a row as the store gives it back, for a table
+    whose rows are written in another form than they are read.
     """
 
     name: str
@@ -78,6 +84,7 @@ class Table(Generic[R]):
     key: tuple[str, ...]
     group: str | None = None
     indexes: tuple[tuple[str, ...], ...] = ()
+    loaded: Callable[[R], R] | None = dataclasses.field(default=None, repr=False)
     columns: tuple[Column, ...] = dataclasses.field(init=False)
     values_of: Callable[[R], tuple[Any, ...]] = dataclasses.field(init=False, repr=False)
     _key_of: Callable[[R], Any] = dataclasses.field(init=False, repr=False)

@@ -9,8 +9,8 @@ from typing import Any
 from uuid import UUID
 
 from paycore.projections.store import Rows
-from paycore.projections.tables import Table
-from paycore.projections.views.base import Recorded, View, new_row
+from paycore.projections.tables import JSONText, Table
+from paycore.projections.views.base import Recorded, View, new_row, replace, stored_fields
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,27 @@ class AuditEvent:
     fields: dict[str, Any]
 
 
+#: Fields of every event that have columns of their own in the audit trail.
+_METADATA = ("timestamp", "actor", "source", "correlation_id", "causation_id", "originator_topic")
+
+
+def _event_fields(row: AuditEvent) -> AuditEvent:
+    """An audit row as the store gives it back, with the event's own fields.
+
+    The projector writes the event's stored state as it is (its JSON text), so that
+    projecting an event encodes nothing again; here it is made JSON-native, upcast, and
+    stripped of what has columns of its own. Rows written before 2026-12-04 hold the
+    fields already so (they have no timestamp among them) and are given as they are.
+    """
+    fields = row.fields
+    if "timestamp" not in fields:
+        return row
+    fields = stored_fields(row.event_type, fields)
+    for name in _METADATA:
+        fields.pop(name, None)
+    return replace(row, fields=fields)
+
+
 AUDIT_TRAIL = Table(
     "paycore_audit_trail",
     AuditEvent,
@@ -41,17 +62,13 @@ AUDIT_TRAIL = Table(
     # in log order, stopping at the limit: each index costs every event recorded more
     # than those rarer queries gain (docs/performance.md).
     indexes=(("aggregate_id", "version"), ("correlation_id", "position")),
+    loaded=_event_fields,
 )
-
-#: Fields of every event that have columns of their own in the audit trail.
-_METADATA = ("timestamp", "actor", "source", "correlation_id", "causation_id", "originator_topic")
 
 
 def audit_event(recorded: Recorded) -> AuditEvent:
-    """The audit-trail row of one recorded event, straight from its stored fields."""
-    fields = dict(recorded.fields)
-    for name in _METADATA:
-        fields.pop(name, None)
+    """The audit-trail row of one recorded event, as the projector writes it: its
+    ``fields`` are the stored state's JSON text (see :func:`_event_fields`)."""
     stored = recorded.fields
     return new_row(
         AuditEvent,
@@ -65,7 +82,7 @@ def audit_event(recorded: Recorded) -> AuditEvent:
         source=stored["source"],
         correlation_id=stored["correlation_id"],
         causation_id=stored["causation_id"],
-        fields=fields,
+        fields=JSONText(recorded.state),
     )
 
 

@@ -26,10 +26,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from functools import cache, cached_property
+from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar, cast
 from uuid import UUID
-from weakref import WeakKeyDictionary
 
 from eventsourcing.persistence import JSONTranscoder, Mapper, Notification
 from eventsourcing.utils import get_topic, resolve_topic
@@ -59,6 +58,15 @@ def _json_native(value: dict[str, Any]) -> Any:
 _DECODER = json.JSONDecoder(object_hook=_json_native)
 
 
+def _unwrapped(value: Any) -> Any:
+    """:func:`_json_native` applied to stored state another decoder read."""
+    if isinstance(value, dict):
+        return _json_native({k: _unwrapped(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_unwrapped(v) for v in value]
+    return value
+
+
 @cache
 def _upcasts(topic: str) -> tuple[int, tuple[Callable[[Fields], None], ...]]:
     """The class version of events of ``topic`` and its upcasters, from version 1 on."""
@@ -67,29 +75,32 @@ def _upcasts(topic: str) -> tuple[int, tuple[Callable[[Fields], None], ...]]:
     return version, tuple(getattr(cls, f"upcast_v{v}_v{v + 1}") for v in range(1, version))
 
 
-class _StoredState:
-    """Reads the state bytes of events stored by one application's mapper."""
-
-    def __init__(self, mapper: Mapper[UUID]) -> None:
-        if not isinstance(mapper.transcoder, JSONTranscoder):
-            msg = "views read events stored by the library's JSON transcoder"
-            raise TypeError(msg)
-        self.mapper = mapper
-
-    def fields(self, notification: Notification) -> Fields:
-        state = notification.state
-        if self.mapper.cipher:
-            state = self.mapper.cipher.decrypt(state)
-        if self.mapper.compressor:
-            state = self.mapper.compressor.decompress(state)
-        fields: Fields = _DECODER.decode(state.decode("utf8"))
-        version, upcasts = _upcasts(notification.topic)
-        for upcast in upcasts[fields.pop("class_version", 1) - 1 : version - 1]:
-            upcast(fields)
-        return fields
+def upcast(topic: str, fields: Fields) -> Fields:
+    """An event's JSON-native stored state, upcast to its class's version."""
+    version, upcasts = _upcasts(topic)
+    for step in upcasts[fields.pop("class_version", 1) - 1 : version - 1]:
+        step(fields)
+    return fields
 
 
-_states: WeakKeyDictionary[Mapper[UUID], _StoredState] = WeakKeyDictionary()
+def stored_fields(topic: str, state: Fields) -> Fields:
+    """What :attr:`Recorded.fields` gives, from the stored state as a JSON decoder other
+    than the views' own read it (a view store's, say)."""
+    return upcast(topic, _unwrapped(state))
+
+
+class _Once(Generic[R]):
+    """``functools.cached_property`` without the lock it takes on Python 3.11: computed
+    at the first read, then a plain attribute of the instance."""
+
+    def __init__(self, compute: Callable[[Any], R]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> R:
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
 
 
 class Recorded:
@@ -104,20 +115,30 @@ class Recorded:
         self.version = notification.originator_version
         self._mapper = mapper
 
-    @cached_property
+    @_Once
+    def state(self) -> str:
+        """The event's state as its JSON text, decrypted and decompressed."""
+        mapper, state = self._mapper, self.notification.state
+        if not isinstance(mapper.transcoder, JSONTranscoder):
+            msg = "views read events stored by the library's JSON transcoder"
+            raise TypeError(msg)
+        if mapper.cipher:
+            state = mapper.cipher.decrypt(state)
+        if mapper.compressor:
+            state = mapper.compressor.decompress(state)
+        return state.decode("utf8")
+
+    @_Once
     def fields(self) -> Fields:
         """The event's state, JSON-native and upcast to its class's version."""
-        state = _states.get(self._mapper)
-        if state is None:
-            state = _states[self._mapper] = _StoredState(self._mapper)
-        return state.fields(self.notification)
+        return upcast(self.topic, _DECODER.decode(self.state))
 
-    @cached_property
+    @_Once
     def timestamp(self) -> datetime:
         """When the event was recorded, read once for every row that shows it."""
         return datetime.fromisoformat(self.fields["timestamp"])
 
-    @cached_property
+    @_Once
     def event(self) -> PaycoreAggregate.Event:
         """The domain event, for a view of a host that wants it (paycore's do not)."""
         return cast(PaycoreAggregate.Event, self._mapper.to_domain_event(self.notification))

@@ -7,13 +7,15 @@ with the decoded notification log, so a fold that drifts from the domain fails.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
+import attrs
 from eventsourcing.persistence import Notification
 
 from paycore.domain.card_account import CardAccount, UsageControls
@@ -32,6 +34,7 @@ from paycore.projections import (
     ViewStore,
 )
 from paycore.projections.tables import Table
+from paycore.projections.views import Recorded
 
 OTP = "123456"
 START = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
@@ -145,6 +148,43 @@ def expected_purchase_orders(core: PaymentsCore) -> Expected:
     }
 
 
+def json_native(value: Any) -> Any:
+    """The JSON-native form of a value of a domain event, worked out from the value."""
+    if isinstance(value, Money):
+        return str(value.amount)
+    if isinstance(value, Mapping):
+        return {str(k): json_native(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_native(v) for v in value]
+    if attrs.has(type(value)):
+        return json_native(attrs.asdict(value, recurse=False))
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (Decimal, UUID)):
+        return str(value)
+    return value
+
+
+def event_fields(core: PaymentsCore, recorded: Recorded) -> dict[str, Any]:
+    """The domain event's state in the form views read it (``Recorded.fields``)."""
+    state = dict(vars(core.mapper.to_domain_event(recorded.notification)))
+    del state["originator_id"], state["originator_version"]
+    return json_native(state)  # type: ignore[no-any-return]
+
+
+#: What has a column of its own in the audit trail, so is not among its fields.
+AUDIT_METADATA = (
+    "timestamp",
+    "actor",
+    "source",
+    "correlation_id",
+    "causation_id",
+    "originator_topic",
+)
+
+
 def expected_audit(core: PaymentsCore) -> list[dict[str, Any]]:
     events: Iterator[tuple[Notification, Any]] = (
         (n, core.mapper.to_domain_event(n)) for n in notifications(core)
@@ -160,6 +200,11 @@ def expected_audit(core: PaymentsCore) -> list[dict[str, Any]]:
             "source": e.source,
             "correlation_id": e.correlation_id,
             "causation_id": e.causation_id,
+            # What views read of the event, held to the domain event itself by
+            # tests/projections/test_recorded_fields.py.
+            "fields": {
+                k: v for k, v in Recorded(n, core.mapper).fields.items() if k not in AUDIT_METADATA
+            },
         }
         for n, e in events
     ]

@@ -3,17 +3,19 @@ and aggregates as they were at a version or a moment."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
 from eventsourcing.utils import get_topic
 
+from paycore.domain.card_account import CardAccount
 from paycore.domain.core import PaymentsCore
 from paycore.domain.errors import InvalidArgument, NotFound
 from paycore.domain.invoice import Invoice
 from paycore.domain.payment import Payment
 from paycore.domain.purchase_order import PurchaseOrder
-from paycore.projections import AuditTrail, Projector
+from paycore.projections import AUDIT_TRAIL, AuditTrail, Projector
 from tests.conftest import stored_positions
 from tests.projections.expected import START, Clock, Scenario, exercise
 
@@ -150,3 +152,18 @@ def test_as_of_takes_one_version_or_one_aware_moment(
 def test_a_time_range_takes_aware_moments_only(trail: AuditTrail, scenario: Scenario) -> None:
     with pytest.raises(InvalidArgument):
         trail.events(since=datetime(2026, 1, 1))
+
+
+def test_audit_rows_written_with_their_fields_already_json_native_read_as_they_were(
+    core: PaymentsCore, projector: Projector, trail: AuditTrail, scenario: Scenario
+) -> None:
+    """Rows written before the trail kept each event's stored state as it is hold their
+    fields upcast already and stripped of the metadata columns: they are read as they
+    are (upcasting a card issue again would set its block code and holder back)."""
+    (issued, *_) = trail.events(event_type=get_topic(CardAccount.CardIssued))
+    old_form = replace(issued, fields={**issued.fields, "block_code": "UL", "holder_id": "H-1"})
+    with projector.store.writing() as cursor:
+        projector.store._upsert(cursor, AUDIT_TRAIL, [old_form])
+    (read,) = [e for e in trail.events_of(issued.aggregate_id) if e.position == issued.position]
+    assert read == old_form
+    assert read != issued

@@ -4,48 +4,16 @@ the event, on an encrypted store as on a plain one."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 from pathlib import Path
-from typing import Any
-from uuid import UUID
 
-import attrs
 from eventsourcing.cryptography import AESCipher
 
 from paycore.domain.core import PaymentsCore
-from paycore.domain.money import Money
 from paycore.projections import CARDS, Projector
 from paycore.projections.views import Recorded
 from tests.domain import test_upcasting as v1
-from tests.projections.expected import Clock, exercise, notifications
-
-
-def json_native(value: Any) -> Any:
-    """The JSON-native form of a value of a domain event, worked out from the value."""
-    if isinstance(value, Money):
-        return str(value.amount)
-    if isinstance(value, Mapping):
-        return {str(k): json_native(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_native(v) for v in value]
-    if attrs.has(type(value)):
-        return json_native(attrs.asdict(value, recurse=False))
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, (Decimal, UUID)):
-        return str(value)
-    return value
-
-
-def event_fields(core: PaymentsCore, recorded: Recorded) -> dict[str, Any]:
-    state = dict(vars(core.mapper.to_domain_event(recorded.notification)))
-    del state["originator_id"], state["originator_version"]
-    return json_native(state)  # type: ignore[no-any-return]
+from tests.projections.expected import Clock, event_fields, exercise, notifications
 
 
 def test_the_fields_views_read_are_the_events_fields_in_json_native_form(
