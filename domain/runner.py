@@ -150,21 +150,29 @@ Version = ObjectVersion | tuple[int, int] | None
 class Unit:
     """The aggregates one command reads, creates and changes; saved together."""
 
-    def __init__(self, app: CommandRunner) -> None:
+    def __init__(self, app: CommandRunner, *, fresh: bool) -> None:
         self.app = app
+        #: Whether every aggregate is read as stored now (else the cache may answer).
+        self.fresh = fresh
         self.aggregates: dict[UUID, PaycoreAggregate] = {}
         #: The version each id was read at (0: no aggregate had it).
         self.read: dict[UUID, int] = {}
+        #: The ids read from the cache as this instance last saved them, which other
+        #: instances may have changed since.
+        self.cached: set[UUID] = set()
 
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         if aggregate_id not in self.read:
             try:
-                aggregate: Any = self.app.latest.get(aggregate_id)
+                aggregate: Any
+                aggregate, cached = self.app.latest.get(aggregate_id, fresh=self.fresh)
             except AggregateNotFoundError:
                 self.read[aggregate_id] = 0
                 return None
             self.read[aggregate_id] = aggregate.version
             self.aggregates[aggregate_id] = aggregate
+            if cached:
+                self.cached.add(aggregate_id)
         found = self.aggregates.get(aggregate_id)
         return found if isinstance(found, cls) else None
 
@@ -188,13 +196,13 @@ class Unit:
     def moved(self, saved: Sequence[PaycoreAggregate]) -> bool:
         """Whether an aggregate this unit read has changed since, or one it found absent
         now exists; those in ``saved`` are left out, as their save checks their versions.
-        A single read is a single moment: nothing to check."""
-        if len(self.read) < 2:
-            return False
+        A single read from the store is a single moment: nothing to check; one from the
+        cache is checked, as another instance may have moved it on."""
         saving = {a.id for a in saved}
+        read = self.read if len(self.read) > 1 else self.cached
         return any(
-            self.app.recorder.select_events(aggregate_id, gt=version, limit=1)
-            for aggregate_id, version in self.read.items()
+            self.app.recorder.select_events(aggregate_id, gt=self.read[aggregate_id], limit=1)
+            for aggregate_id in read
             if aggregate_id not in saving
         )
 
@@ -211,9 +219,14 @@ class LatestSaved:
     """The last saved state of recently used aggregates, so that commands need not
     replay long-lived aggregates from their first event.
 
-    An aggregate in here is never changed: a command gets a deep copy, brought up to
-    date with the events stored since (by other instances, say), and the aggregate it
-    saves takes the entry's place. So no command sees another's half-made changes.
+    An aggregate in here is never changed: a command gets a deep copy, and the aggregate
+    it saves takes the entry's place. So no command sees another's half-made changes.
+    The copy is the state this instance last saw, which other instances may have moved
+    on: a command's first attempt decides on it as it is, with no read of the store,
+    since whatever it could get wrong is caught before it counts. Its save fails on the
+    aggregate's version, and a refusal or a change that leaves the aggregate unsaved is
+    checked against the store (:meth:`Unit.moved`); either way the attempt runs again,
+    on copies brought up to date with the events stored since (``fresh``).
 
     Why not the library's own cache (``AGGREGATE_CACHE_MAXSIZE``)? With fast-forward on
     (needed as soon as two instances write), it brings the *shared* cached object up to
@@ -229,18 +242,21 @@ class LatestSaved:
         self._lock = threading.Lock()
         self._entries: OrderedDict[UUID, PaycoreAggregate] = OrderedDict()
 
-    def get(self, aggregate_id: UUID) -> Any:
-        """The aggregate as stored now; AggregateNotFoundError if there is none."""
+    def get(self, aggregate_id: UUID, *, fresh: bool) -> tuple[Any, bool]:
+        """The aggregate, and whether it is the cached state unchecked: as stored now if
+        ``fresh`` or not cached, else as this instance last saved it (see the class).
+        AggregateNotFoundError if the store has none."""
         with self._lock:
             cached = self._entries.get(aggregate_id)
             if cached is not None:
                 self._entries.move_to_end(aggregate_id)
         if cached is None:
-            return self.app.repository.get(aggregate_id, projector_func=replay)
+            return self.app.repository.get(aggregate_id, projector_func=replay), False
         aggregate: Any = deepcopy(cached)
-        for event in self.app.events.get(aggregate_id, gt=aggregate.version):
-            event.mutate(aggregate)  # type: ignore[attr-defined]
-        return aggregate
+        if fresh:
+            for event in self.app.events.get(aggregate_id, gt=aggregate.version):
+                event.mutate(aggregate)  # type: ignore[attr-defined]
+        return aggregate, not fresh
 
     def remember(self, saved: Sequence[PaycoreAggregate]) -> None:
         with self._lock:
@@ -497,7 +513,7 @@ class CommandRunner(Application[UUID]):
             )
             try:
                 with recording(audit):
-                    return self._attempt(command, digest, key, action)
+                    return self._attempt(command, digest, key, action, fresh=attempt > 1)
             except _Conflict:
                 if attempt == self.max_attempts:
                     msg = (
@@ -515,7 +531,13 @@ class CommandRunner(Application[UUID]):
         raise AssertionError  # pragma: no cover
 
     def _attempt(
-        self, command: str, digest: str, key: str | None, action: Callable[[Unit], R]
+        self,
+        command: str,
+        digest: str,
+        key: str | None,
+        action: Callable[[Unit], R],
+        *,
+        fresh: bool,
     ) -> R:
         position = _current_tracking.get()
         if position is not None and self.has_tracked(position):
@@ -530,7 +552,7 @@ class CommandRunner(Application[UUID]):
             record = self._idempotency_record(key)
             if record is not None:
                 return record.replay(command, digest)  # type: ignore[no-any-return]
-        unit = Unit(self)
+        unit = Unit(self, fresh=fresh)
         try:
             result = action(unit)
         except PaycoreError as error:
@@ -554,7 +576,8 @@ class CommandRunner(Application[UUID]):
 
     def _idempotency_record(self, key: str) -> IdempotencyRecord | None:
         try:
-            record = self.latest.get(IdempotencyRecord.create_id(key))
+            # A record never changes once saved: the cached one needs no check.
+            record, _ = self.latest.get(IdempotencyRecord.create_id(key), fresh=False)
         except AggregateNotFoundError:
             return None
         return record if isinstance(record, IdempotencyRecord) else None

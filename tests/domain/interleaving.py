@@ -27,13 +27,13 @@ class _Interleaved(LatestSaved):
         self.aggregate_id = aggregate_id
         self.before, self.after = before, after
 
-    def get(self, aggregate_id: UUID) -> Any:
+    def get(self, aggregate_id: UUID, *, fresh: bool) -> tuple[Any, bool]:
         if aggregate_id != self.aggregate_id:
-            return super().get(aggregate_id)
+            return super().get(aggregate_id, fresh=fresh)
         before, self.before = self.before, None
         if before is not None:
             before()
-        aggregate = super().get(aggregate_id)
+        aggregate = super().get(aggregate_id, fresh=fresh)
         after, self.after = self.after, None
         if after is not None:
             after()

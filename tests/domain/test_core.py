@@ -209,6 +209,24 @@ def test_a_command_starts_from_every_event_other_instances_stored(
     assert second.get_card_account(account_id).card(card_id).balance == Money("1000.00")
 
 
+def test_a_refusal_the_cached_state_gives_is_checked_against_the_store(
+    store_url: str, make_core: Callable[..., PaymentsCore]
+) -> None:
+    """A command decides first on the state this instance last saved: a card another
+    instance issued since is unknown to it, and that refusal must not stand."""
+    if store_url == "memory://":
+        pytest.skip("two instances share a store only on SQLite and PostgreSQL")
+    first, second = make_core(), make_core()
+    account_id = first.open_card_account("CO1", "Acme", "Main", "CORPORATE", "1000.00")
+    card_id = second.issue_card(account_id, "PREPAID")
+
+    first.load_card(account_id, card_id, "250.00")
+
+    account = second.get_card_account(account_id)
+    assert account.card(card_id).balance == Money("250.00")
+    assert account.version == 3
+
+
 # A consumer's position saved with the events it causes.
 
 
