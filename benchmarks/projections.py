@@ -4,7 +4,8 @@ In each round, on the same log: a **decoded read** (every notification read in b
 of 5,000 and decoded by the application's mapper, nothing written), the **minimal
 hand-written projection** (the same, plus one audit row per event into a table with
 only its primary key, one transaction per batch), and ``Projector.update()`` from zero
-into a view store of its own (every view and the hash chain). Then, on a log of
+into a view store of its own (every view and the hash chain), and the same with the
+audit trail alone (the rows the hand-written projection writes). Then, on a log of
 ``big`` events: the peak memory of a process rebuilding the views beside one that
 only opens the store, and the audit-trail queries.
 
@@ -42,6 +43,7 @@ from paycore.domain.money import Money
 from paycore.projections import AuditTrail, Projector, ViewStore, open_views
 from paycore.projections.postgres import PostgresViewStore
 from paycore.projections.sqlite import SQLiteViewStore
+from paycore.projections.views.audit_trail import AuditTrailView
 
 EVENTS_PER_ACCOUNT = 100
 BATCH = 5000
@@ -184,8 +186,16 @@ def projector(core: PaymentsCore, store: Store) -> int:
         return running.update()
 
 
+def audit_trail_only(core: PaymentsCore, store: Store) -> int:
+    """The projector writing what the hand-written projection writes: one audit row per
+    event (and its position), no other view, no hash chain."""
+    with fresh_views(store) as views, Projector(core, views, views=[AuditTrailView()]) as running:
+        return running.update()
+
+
 FOLLOWERS: dict[str, Callable[[PaymentsCore, Store], int]] = {
     "projector": projector,
+    "audit trail only": audit_trail_only,
     "hand-written": hand_written,
     "decoded read": decoded_read,
 }
@@ -228,6 +238,14 @@ def projection_results(store: Store, events: int, big: int, rounds: int) -> list
         ),
         compared(
             name, store.kind, "events/s", rates["projector"], "decoded read", rates["decoded read"]
+        ),
+        compared(
+            f"projector, audit trail only, {events:,} events",
+            store.kind,
+            "events/s",
+            rates["audit trail only"],
+            "hand-written",
+            rates["hand-written"],
         ),
         compared(
             f"hand-written projection, {events:,} events",
