@@ -158,12 +158,15 @@ class PostgresKeyTable:
         self._replace = sql.SQL(
             "UPDATE {} SET wrapped = %s WHERE holder_id = %s AND wrapped = %s"
         ).format(table)
+        from paycore.adapters.persistence.postgres import create_tables  # noqa: PLC0415
+
         with psycopg.connect(conninfo, autocommit=True) as db:
-            db.execute(
+            create_tables(
+                db,
                 sql.SQL(
                     "CREATE TABLE IF NOT EXISTS {} "
                     "(holder_id UUID PRIMARY KEY, wrapped BYTEA NOT NULL)"
-                ).format(table)
+                ).format(table),
             )
 
     def _execute(self, query: Any, params: tuple[Any, ...], *, read: bool) -> Any:

@@ -61,7 +61,7 @@ from eventsourcing.postgres import (
     PostgresProcessRecorder as LibraryProcessRecorder,
 )
 from eventsourcing.utils import retry
-from psycopg import Cursor
+from psycopg import Connection, Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
@@ -72,6 +72,22 @@ MAX_EVENTS_PER_TRANSACTION = 2**ROW_BITS - 1
 
 #: The oldest transaction still running, as the first id it could give.
 _HORIZON = SQL("(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << {})").format(ROW_BITS)
+
+
+#: Taken by a transaction that creates tables, so that creators go one at a time. Run at
+#: once by processes opening a new schema, two ``CREATE TABLE IF NOT EXISTS`` can both
+#: find no table and the second fail on the catalog ("duplicate key value violates unique
+#: constraint pg_type_typname_nsp_index", or "type ... already exists"); under the lock,
+#: the later creator finds the table made.
+_ONE_CREATOR = "SELECT pg_advisory_xact_lock(hashtext('paycore.creating-tables'))"
+
+
+def create_tables(db: Connection[Any], *statements: str | Composed) -> None:
+    """Runs ``CREATE ... IF NOT EXISTS`` statements, one creator at a time."""
+    with db.transaction():
+        db.execute(_ONE_CREATOR)
+        for statement in statements:
+            db.execute(statement)
 
 
 class PostgresApplicationRecorder(LibraryApplicationRecorder):
@@ -134,6 +150,10 @@ class PostgresApplicationRecorder(LibraryApplicationRecorder):
     def create_table(self) -> None:
         super().create_table()
         self._drop_sequence_default()
+
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        curs.execute(_ONE_CREATOR)
+        super()._create_table(curs)
 
     def _drop_sequence_default(self) -> None:
         """Adopts a table that the library's recorder created (see the module)."""

@@ -87,6 +87,16 @@ class SideTables:
             assert self._sqlite is not None
             return self._sqlite.execute(statement, parameters).fetchall()
 
+    def create(self, statement: str) -> None:
+        """Runs a ``CREATE TABLE IF NOT EXISTS``, safe when other processes run it at once."""
+        if self._postgres is None:
+            self.execute(statement)  # SQLite's write lock already takes creators in turn
+            return
+        from paycore.adapters.persistence.postgres import create_tables  # noqa: PLC0415
+
+        with self._lock:
+            create_tables(self._postgres, statement)
+
     def lease(self, name: str) -> Lease:
         """The lease of the consumer ``name`` in this store."""
         if self._postgres is not None:

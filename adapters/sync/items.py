@@ -49,7 +49,7 @@ class DeadLetter:
 class RelayItems:
     def __init__(self, tables: SideTables) -> None:
         self._tables = tables
-        tables.execute(_CREATE)
+        tables.create(_CREATE)
 
     def start_attempt(self, notification_id: int, kind: str, reference: str) -> int:
         """Records an attempt about to be made; how many attempts came before it."""

@@ -48,6 +48,7 @@ from paycore.domain.arguments import CONTEXT_TEXT_LENGTH, IDEMPOTENCY_KEY_LENGTH
 from paycore.domain.errors import NotFound, PaycoreError, StoreUnavailable
 from paycore.domain.idempotency import IdempotencyRecord
 from paycore.domain.invoice import Invoice
+from paycore.projections.store import store_faults
 
 log = logging.getLogger("paycore.adapters.webhooks")
 
@@ -100,8 +101,9 @@ class WebhookInbox:
     def __init__(self, core: PaymentsCore, auth: WebhookAuth) -> None:
         self.core = core
         self.auth = auth
-        self._tables = SideTables(core)
-        self._tables.execute(_CREATE)
+        with store_faults("opening the webhook inbox's table", written=True):
+            self._tables = SideTables(core)
+            self._tables.create(_CREATE)
 
     def close(self) -> None:
         self._tables.close()

@@ -1,5 +1,6 @@
 """Instances of separate processes that open one new store at the same instant all
-start: none loses the race to create its tables (issue 10, defect class 1)."""
+start, with the edges' tables (the relay's items, the webhook inbox): none loses the
+race to create its tables (issue 10, defect class 1)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,20 @@ ROUNDS = 12
 def start(url: str, barrier: Any, outcomes: Any) -> None:
     barrier.wait()
     try:
-        from paycore.domain.core import PaymentsCore  # noqa: PLC0415  (in the child)
+        # in the child
+        from paycore.adapters.persistence.tables import SideTables  # noqa: PLC0415
+        from paycore.adapters.sync.items import RelayItems  # noqa: PLC0415
+        from paycore.adapters.webhooks.auth import WebhookAuth  # noqa: PLC0415
+        from paycore.adapters.webhooks.inbox import WebhookInbox  # noqa: PLC0415
+        from paycore.domain.core import PaymentsCore  # noqa: PLC0415
 
-        PaymentsCore(url).close()
+        core = PaymentsCore(url)
+        barrier.wait(timeout=60)  # the edges' tables, also at one instant
+        WebhookInbox(core, WebhookAuth(signing_secrets=(b"s" * 32,))).close()
+        tables = SideTables(core)
+        RelayItems(tables)
+        tables.close()
+        core.close()
         outcomes.put("started")
     except BaseException as error:
         outcomes.put("".join(traceback.format_exception(error))[-2000:])
