@@ -28,6 +28,12 @@ that finds such rows waits for that transaction up to ``horizon_wait`` seconds, 
 read that starts after a commit sees it unless an older transaction stays open longer;
 a long-open writing transaction holds followers back for as long as it stays open.
 
+Events saved without a tracking record (every command) go in one prepared statement
+that the server runs as a transaction of its own: one round trip, where the library's
+pipeline sends BEGIN, the insert, a sync and the COMMIT in two. Events saved with a
+tracking record (a process application's) keep the library's pipeline, which writes
+the tracking row in the same transaction.
+
 Without NOTIFY, :meth:`~PostgresApplicationRecorder.subscribe` polls.
 
 Tables made by the library's recorder keep working: on start, the id column loses the
@@ -140,12 +146,26 @@ class PostgresApplicationRecorder(LibraryApplicationRecorder):
             schema=Identifier(datastore.schema),
             stored_event=Identifier(self.stored_event_type_name),
         )
-        # No table lock; the lock timeout stays, so that an insert that meets a lock held
-        # by another session (a migration, say) gives up after POSTGRES_LOCK_TIMEOUT
-        # instead of waiting for good.
-        self.lock_table_statements = [
-            SQL("SET LOCAL lock_timeout = '{}s'").format(datastore.lock_timeout)
-        ]
+        # No table lock. The lock timeout is the session's (see Factory), so the
+        # library's pipelined insert, used with a tracking record, sets none.
+        self.lock_table_statements = []
+        # Events saved without a tracking record: one statement, which the server runs
+        # as a transaction of its own (one round trip, where the library's pipeline
+        # makes two), prepared once per connection, the columns sent as arrays.
+        self._insert_in_one_round_trip = SQL(
+            "INSERT INTO {table} "
+            "(originator_id, originator_version, topic, state, notification_id) "
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state, "
+            "(pg_current_xact_id()::text::bigint << {bits}) + e.row "
+            "FROM unnest(%s::{originator_id_type}[], %s::bigint[], %s::text[], %s::bytea[]) "
+            "WITH ORDINALITY AS e(originator_id, originator_version, topic, state, row) "
+            "ORDER BY e.row "
+            "RETURNING notification_id"
+        ).format(
+            table=table,
+            bits=ROW_BITS,
+            originator_id_type=Identifier(datastore.originator_id_type),
+        )
 
     def create_table(self) -> None:
         super().create_table()
@@ -187,15 +207,28 @@ class PostgresApplicationRecorder(LibraryApplicationRecorder):
                 SQL("ALTER TABLE {} ALTER COLUMN notification_id DROP DEFAULT").format(self._table)
             )
 
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if kwargs.get("tracking") is not None or not stored_events:
+            pipelined: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return pipelined
+        _check_size(stored_events)
+        columns = (
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._insert_in_one_round_trip, columns, prepare=True)
+            ids: list[int] = [row["notification_id"] for row in curs.fetchall()]
+        return ids
+
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
-        if len(stored_events) > MAX_EVENTS_PER_TRANSACTION:
-            msg = (
-                f"one transaction inserts at most {MAX_EVENTS_PER_TRANSACTION} events, "
-                f"not {len(stored_events)}"
-            )
-            raise ProgrammingError(msg)
+        _check_size(stored_events)
         super()._insert_stored_events(curs, stored_events, **kwargs)
 
     def _notify_channel(self, curs: Cursor[DictRow]) -> None:
@@ -262,6 +295,15 @@ class PostgresApplicationRecorder(LibraryApplicationRecorder):
         return PollingSubscription(self, gt=gt, topics=topics)
 
 
+def _check_size(stored_events: Sequence[StoredEvent]) -> None:
+    if len(stored_events) > MAX_EVENTS_PER_TRANSACTION:
+        msg = (
+            f"one transaction inserts at most {MAX_EVENTS_PER_TRANSACTION} events, "
+            f"not {len(stored_events)}"
+        )
+        raise ProgrammingError(msg)
+
+
 class PollingSubscription(ListenNotifySubscription[PostgresApplicationRecorder]):
     """The library's subscription, woken every ``poll_interval`` instead of by NOTIFY."""
 
@@ -302,7 +344,18 @@ class PostgresProcessRecorder(PostgresApplicationRecorder, LibraryProcessRecorde
 
 
 class Factory(PostgresFactory):
-    """``PERSISTENCE_MODULE=paycore.adapters.persistence.postgres:Factory``"""
+    """``PERSISTENCE_MODULE=paycore.adapters.persistence.postgres:Factory``
+
+    Each connection of the pool waits at most ``POSTGRES_LOCK_TIMEOUT`` seconds for a
+    lock (a session setting, where the library sets it in each insert's transaction),
+    so that a statement that meets a lock held by another session (a migration, say)
+    fails instead of waiting for good; 0 waits without limit."""
 
     application_recorder_class = PostgresApplicationRecorder
     process_recorder_class = PostgresProcessRecorder
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        pool_kwargs = self.datastore.pool.kwargs
+        assert isinstance(pool_kwargs, dict)  # the library's pool: opened on first use
+        pool_kwargs["options"] = f"-c lock_timeout={int(self.datastore.lock_timeout)}s"

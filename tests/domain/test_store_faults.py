@@ -278,7 +278,13 @@ def test_backends_killed_while_commands_run_lose_and_duplicate_nothing(
     core.close()
 
 
-# A COMMIT the server made whose answer never came back.
+# A commit the server made whose answer never came back.
+
+#: The server's ReadyForQuery, idle: what it sends once a transaction has ended (after
+#: a COMMIT, or after a query that ran as a transaction of its own).
+_IDLE = b"Z\x00\x00\x00\x05I"
+#: The start of the server's CommandComplete for an INSERT.
+_INSERTED = b"INSERT 0 "
 
 
 def _close(*ends: socket.socket) -> None:
@@ -290,9 +296,10 @@ def _close(*ends: socket.socket) -> None:
 
 
 class CuttingProxy:
-    """A loopback TCP proxy to PostgreSQL. Once armed, it passes the next COMMIT on to
-    the server, waits for the server to confirm it, and then cuts that connection
-    instead of passing the confirmation back."""
+    """A loopback TCP proxy to PostgreSQL. Once armed, it passes the next write on to
+    the server (an INSERT, run as a transaction of its own or followed by a COMMIT),
+    waits for the server to say that the transaction ended, and then cuts that
+    connection instead of passing that answer back."""
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
@@ -309,33 +316,27 @@ class CuttingProxy:
             except OSError:
                 return
             server = socket.create_connection(self.target)
-            commit_sent = threading.Event()
-            for pump in (self._upstream, self._downstream):
-                threading.Thread(
-                    target=pump, args=(client, server, commit_sent), daemon=True
-                ).start()
+            threading.Thread(target=self._upstream, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._downstream, args=(client, server), daemon=True).start()
 
-    def _upstream(
-        self, client: socket.socket, server: socket.socket, commit_sent: threading.Event
-    ) -> None:
+    def _upstream(self, client: socket.socket, server: socket.socket) -> None:
         with suppress(OSError):
             while data := client.recv(65536):
-                if b"COMMIT" in data and self.armed.is_set():
-                    self.armed.clear()
-                    commit_sent.set()  # before it goes: its answer cannot come back first
                 server.sendall(data)
         _close(client, server)
 
-    def _downstream(
-        self, client: socket.socket, server: socket.socket, commit_sent: threading.Event
-    ) -> None:
+    def _downstream(self, client: socket.socket, server: socket.socket) -> None:
+        inserted = False
         with suppress(OSError):
             while data := server.recv(65536):
-                if not commit_sent.is_set():
-                    client.sendall(data)
-                elif b"COMMIT\x00" in data:  # the server says it committed: cut here
+                rest = data
+                if not inserted and self.armed.is_set() and (at := data.find(_INSERTED)) >= 0:
+                    inserted, rest = True, data[at:]
+                if inserted and _IDLE in rest:  # the transaction committed: cut here
+                    self.armed.clear()
                     self.cut.set()
                     break
+                client.sendall(data)
         _close(client, server)
 
     def close(self) -> None:

@@ -168,23 +168,63 @@ class Follower:
         self.thread.join()
 
 
-def paused_after_insert(core: PaymentsCore) -> tuple[threading.Event, threading.Event, list[int]]:
-    """Makes ``core``'s next save stop inside its transaction, its rows inserted (and
-    their ids given) but not committed, until the returned gate is set."""
-    inserted, gate, ids = threading.Event(), threading.Event(), list[int]()
-    recorder: Any = core.recorder
-    fetch = recorder._fetch_ids_after_insert_events
+class HeldInsert:
+    """Holds the transaction that inserts events of ``aggregate_id`` open on the server,
+    its rows inserted (and their ids given) but not committed, until :meth:`release`:
+    a trigger on those rows waits for an advisory lock that this test's session holds.
+    Whichever way the recorder sends its insert, the transaction waits inside it."""
 
-    def fetch_then_wait(*args: Any, **kwargs: Any) -> Any:
-        fetched = fetch(*args, **kwargs)
-        ids.extend(fetched)
-        recorder._fetch_ids_after_insert_events = fetch
-        inserted.set()
-        assert gate.wait(10), "the test never let the paused transaction commit"
-        return fetched
+    KEY = 72016
 
-    recorder._fetch_ids_after_insert_events = fetch_then_wait
-    return inserted, gate, ids
+    def __init__(self, schema: PostgresSchema, table: str, aggregate_id: UUID) -> None:
+        self.session = psycopg.connect(schema.url.split("?")[0], autocommit=True)
+        self.session.execute(
+            f'CREATE FUNCTION "{schema.name}".held() RETURNS trigger LANGUAGE plpgsql AS $$ '
+            "BEGIN PERFORM set_config('lock_timeout', '0', true); "
+            f"PERFORM pg_advisory_xact_lock_shared({self.KEY}); RETURN NULL; END $$"
+        )
+        self.session.execute(
+            f"CREATE TRIGGER held AFTER INSERT ON {table} FOR EACH ROW "
+            f"WHEN (NEW.originator_id = '{aggregate_id}') "
+            f'EXECUTE FUNCTION "{schema.name}".held()'
+        )
+        self.session.execute(f"SELECT pg_advisory_lock({self.KEY})")
+
+    def waiting(self, timeout: float = 10) -> bool:
+        """Whether a transaction came to wait inside its insert within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            row = self.session.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                "AND classid = 0 AND objid = %s AND objsubid = 1",
+                (self.KEY,),
+            ).fetchone()
+            if row and row[0]:
+                return True
+            time.sleep(0.005)
+        return False
+
+    def release(self) -> None:
+        """Lets the transaction held commit (ending the session ends the lock)."""
+        self.session.close()
+
+    def __enter__(self) -> HeldInsert:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.release()  # also when an assertion failed: the insert held must not hang
+
+
+def early_position(schema: PostgresSchema, table: str, aggregate_id: UUID) -> int:
+    """The notification id of the last event of ``aggregate_id``."""
+    with psycopg.connect(schema.url.split("?")[0], autocommit=True) as conn:
+        row = conn.execute(
+            f"SELECT notification_id FROM {table} WHERE originator_id = %s "
+            "ORDER BY originator_version DESC LIMIT 1",
+            (aggregate_id,),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def test_an_earlier_position_committed_after_a_later_one_is_neither_skipped_nor_passed(
@@ -212,36 +252,38 @@ def test_an_earlier_position_committed_after_a_later_one_is_neither_skipped_nor_
             ).fetchall()
         return [row[0] for row in rows]
 
-    inserted, gate, early_ids = paused_after_insert(first)
     early = threading.Thread(target=first.load_card, args=(*early_card, "10.00"))
     with (
+        HeldInsert(schema, table, early_card[0]) as held,
         Follower(paycore_reads) as follower,
         Follower(unbounded_reads) as unbounded,
         Projector(second) as projector,
     ):
         projector.update()
         early.start()
-        assert inserted.wait(10)
+        assert held.waiting()
         second.load_card(*late_card, "20.00")
         late = second.recorder.max_notification_id() or 0
-        assert early_ids[0] < late, "the transaction still open holds the earlier position"
         follower.polled(5)
         unbounded.polled(5)
         projector.update()
         assert late not in follower.seen, "the later event waits for the earlier one"
-        assert projector.position() < early_ids[0]
+        position_while_held = projector.position()
         assert late in unbounded.seen, "without the horizon the later event is read at once"
-        gate.set()
+        held.release()
         early.join()
+        early_id = early_position(schema, table, early_card[0])
+        assert early_id < late, "the transaction held open had the earlier position"
+        assert position_while_held < early_id
         follower.polled(3)
         projector.update()
         trail = AuditTrail(second, projector.store)
         positions = [e.position for e in trail.events(limit=None)]
         assert positions == sorted(positions)
-        assert positions[-2:] == [early_ids[0], late]
+        assert positions[-2:] == [early_id, late]
         assert trail.verify().ok
-    assert [i for i in follower.seen if i > before] == [early_ids[0], late]
-    assert early_ids[0] not in unbounded.seen, "a follower without the horizon skips it"
+    assert [i for i in follower.seen if i > before] == [early_id, late]
+    assert early_id not in unbounded.seen, "a follower without the horizon skips it"
     first.close()
     second.close()
 
