@@ -27,13 +27,9 @@ from paycore.domain.errors import (
 )
 from paycore.domain.invoice import Invoice
 from paycore.domain.money import Money
+from tests.domain.rule_checks import written
 
 INVOICE = "INV" + "0" * 29 + "001"
-
-
-def written(core: PaymentsCore) -> int:
-    """How many events the store holds (positions may have gaps: PostgreSQL)."""
-    return len(core.recorder.select_notifications(0, 10**9))
 
 
 def accepted_invoice(core: PaymentsCore, total: str = "1000.00", object_id: str = INVOICE) -> UUID:
