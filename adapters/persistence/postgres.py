@@ -60,9 +60,12 @@ from eventsourcing.persistence import (
     Subscription,
 )
 from eventsourcing.postgres import (
+    PostgresAggregateRecorder as LibraryAggregateRecorder,
+)
+from eventsourcing.postgres import (
     PostgresApplicationRecorder as LibraryApplicationRecorder,
 )
-from eventsourcing.postgres import PostgresDatastore, PostgresFactory
+from eventsourcing.postgres import PostgresDatastore, PostgresFactory, PostgresRecorder
 from eventsourcing.postgres import (
     PostgresProcessRecorder as LibraryProcessRecorder,
 )
@@ -96,7 +99,47 @@ def create_tables(db: Connection[Any], *statements: str | Composed) -> None:
             db.execute(statement)
 
 
-class PostgresApplicationRecorder(LibraryApplicationRecorder):
+def _columns(stored_events: Sequence[StoredEvent]) -> tuple[list[Any], ...]:
+    """The stored events as four arrays, one per column, for ``unnest``."""
+    return (
+        [e.originator_id for e in stored_events],
+        [e.originator_version for e in stored_events],
+        [e.topic for e in stored_events],
+        [e.state for e in stored_events],
+    )
+
+
+class _CreatingInTurn(PostgresRecorder):
+    """A recorder whose tables are made by one creator at a time (see ``_ONE_CREATOR``)."""
+
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        curs.execute(_ONE_CREATOR)
+        super()._create_table(curs)
+
+
+class PostgresAggregateRecorder(_CreatingInTurn, LibraryAggregateRecorder):
+    """The library's recorder of snapshots, its rows sent as four binary arrays instead
+    of composites in text (a snapshot's state is large: in text, each byte is escaped)."""
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.insert_events_statement = SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::{originator_id_type}[], %b::bigint[], %b::text[], "
+            "%b::bytea[])"
+        ).format(
+            schema=Identifier(datastore.schema),
+            table=Identifier(events_table_name),
+            originator_id_type=Identifier(datastore.originator_id_type),
+        )
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any
+    ) -> None:
+        curs.execute(self.insert_events_statement, _columns(stored_events), prepare=True)
+
+
+class PostgresApplicationRecorder(_CreatingInTurn, LibraryApplicationRecorder):
     """The library's recorder without the table lock and NOTIFY: see the module."""
 
     #: Seconds a read waits for older transactions that hold back rows committed since.
@@ -151,13 +194,13 @@ class PostgresApplicationRecorder(LibraryApplicationRecorder):
         self.lock_table_statements = []
         # Events saved without a tracking record: one statement, which the server runs
         # as a transaction of its own (one round trip, where the library's pipeline
-        # makes two), prepared once per connection, the columns sent as arrays.
+        # makes two), prepared once per connection, the columns sent as binary arrays.
         self._insert_in_one_round_trip = SQL(
             "INSERT INTO {table} "
             "(originator_id, originator_version, topic, state, notification_id) "
             "SELECT e.originator_id, e.originator_version, e.topic, e.state, "
             "(pg_current_xact_id()::text::bigint << {bits}) + e.row "
-            "FROM unnest(%s::{originator_id_type}[], %s::bigint[], %s::text[], %s::bytea[]) "
+            "FROM unnest(%b::{originator_id_type}[], %b::bigint[], %b::text[], %b::bytea[]) "
             "WITH ORDINALITY AS e(originator_id, originator_version, topic, state, row) "
             "ORDER BY e.row "
             "RETURNING notification_id"
@@ -170,10 +213,6 @@ class PostgresApplicationRecorder(LibraryApplicationRecorder):
     def create_table(self) -> None:
         super().create_table()
         self._drop_sequence_default()
-
-    def _create_table(self, curs: Cursor[DictRow]) -> None:
-        curs.execute(_ONE_CREATOR)
-        super()._create_table(curs)
 
     def _drop_sequence_default(self) -> None:
         """Adopts a table that the library's recorder created (see the module)."""
@@ -214,14 +253,8 @@ class PostgresApplicationRecorder(LibraryApplicationRecorder):
             pipelined: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return pipelined
         _check_size(stored_events)
-        columns = (
-            [e.originator_id for e in stored_events],
-            [e.originator_version for e in stored_events],
-            [e.topic for e in stored_events],
-            [e.state for e in stored_events],
-        )
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self._insert_in_one_round_trip, columns, prepare=True)
+            curs.execute(self._insert_in_one_round_trip, _columns(stored_events), prepare=True)
             ids: list[int] = [row["notification_id"] for row in curs.fetchall()]
         return ids
 
@@ -351,6 +384,7 @@ class Factory(PostgresFactory):
     so that a statement that meets a lock held by another session (a migration, say)
     fails instead of waiting for good; 0 waits without limit."""
 
+    aggregate_recorder_class = PostgresAggregateRecorder
     application_recorder_class = PostgresApplicationRecorder
     process_recorder_class = PostgresProcessRecorder
 

@@ -1,10 +1,11 @@
 """paycore's PostgreSQL recorder: writers take no table lock, and followers of the log
 still never skip or reorder a committed event.
 
-The library's own recorder test cases run against it first; then the rule that makes
-it safe (a transaction holding an earlier position that commits after a later one is
-neither skipped nor passed), with service instances writing from separate processes
-while followers read; then tables made by the library's recorder.
+The library's own recorder test cases run against it (and its snapshot recorder)
+first; then the rule that makes it safe (a transaction holding an earlier position that
+commits after a later one is neither skipped nor passed), with service instances
+writing from separate processes while followers read; then tables made by the
+library's recorder.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from eventsourcing.tests import persistence as library_cases
 from paycore.adapters.persistence.postgres import (
     ROW_BITS,
     Factory,
+    PostgresAggregateRecorder,
     PostgresApplicationRecorder,
     PostgresProcessRecorder,
 )
@@ -54,6 +56,13 @@ class FreshSchema:
         super().tearDown()  # type: ignore[misc]
         self.factory.close()
         self.schema.__exit__()
+
+
+class TestSnapshotRecorder(FreshSchema, library_cases.AggregateRecorderTestCase):
+    def create_recorder(self) -> PostgresAggregateRecorder:
+        recorder = self.factory.aggregate_recorder("snapshots")
+        assert isinstance(recorder, PostgresAggregateRecorder)
+        return recorder
 
 
 class TestApplicationRecorder(FreshSchema, library_cases.ApplicationRecorderTestCase[Any]):
