@@ -224,16 +224,21 @@ class HeldInsert:
         self.release()  # also when an assertion failed: the insert held must not hang
 
 
+def selected(schema: PostgresSchema, statement: str, params: Sequence[Any]) -> list[Any]:
+    """The first column of the rows a query gives, on a connection of its own."""
+    with psycopg.connect(schema.url.split("?")[0], autocommit=True) as conn:
+        return [row[0] for row in conn.execute(statement, params).fetchall()]
+
+
 def early_position(schema: PostgresSchema, table: str, aggregate_id: UUID) -> int:
     """The notification id of the last event of ``aggregate_id``."""
-    with psycopg.connect(schema.url.split("?")[0], autocommit=True) as conn:
-        row = conn.execute(
-            f"SELECT notification_id FROM {table} WHERE originator_id = %s "
-            "ORDER BY originator_version DESC LIMIT 1",
-            (aggregate_id,),
-        ).fetchone()
-    assert row is not None
-    return int(row[0])
+    (position,) = selected(
+        schema,
+        f"SELECT notification_id FROM {table} WHERE originator_id = %s "
+        "ORDER BY originator_version DESC LIMIT 1",
+        (aggregate_id,),
+    )
+    return int(position)
 
 
 def test_an_earlier_position_committed_after_a_later_one_is_neither_skipped_nor_passed(
@@ -253,13 +258,12 @@ def test_an_earlier_position_committed_after_a_later_one_is_neither_skipped_nor_
 
     def unbounded_reads(position: int) -> list[int]:
         """A follower without the horizon, as the library's reads are."""
-        with psycopg.connect(schema.url.split("?")[0], autocommit=True) as conn:
-            rows = conn.execute(
-                f"SELECT notification_id FROM {table} WHERE notification_id > %s "
-                "ORDER BY notification_id",
-                (position,),
-            ).fetchall()
-        return [row[0] for row in rows]
+        return selected(
+            schema,
+            f"SELECT notification_id FROM {table} WHERE notification_id > %s "
+            "ORDER BY notification_id",
+            (position,),
+        )
 
     early = threading.Thread(target=first.load_card, args=(*early_card, "10.00"))
     with (
