@@ -88,7 +88,7 @@ def test_postgres_and_the_tools_are_not_in_the_base_install(wheel: Path) -> None
     assert "eventsourcing[cryptography]==9.5.*" in base
     assert sorted(extras) == ["postgres", "server", "telemetry", "testing"]
     postgres = {r.partition(";")[0].strip() for r in requires if 'extra == "postgres"' in r}
-    assert postgres == {"eventsourcing[postgres]==9.5.*", "psycopg[binary,pool]<3.4,>=3.1"}
+    assert postgres == {"eventsourcing[postgres]==9.5.*", "psycopg[binary,pool]<3.4,>=3.2"}
     tools = ("pytest", "mypy", "ruff", "fastapi", "mkdocs")
     assert not [r for r in requires if r.startswith(tools)]
 

@@ -123,20 +123,25 @@ class PostgresAggregateRecorder(_CreatingInTurn, LibraryAggregateRecorder):
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
-        self.insert_events_statement = SQL(
-            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
-            "SELECT * FROM unnest(%b::{originator_id_type}[], %b::bigint[], %b::text[], "
-            "%b::bytea[])"
-        ).format(
-            schema=Identifier(datastore.schema),
-            table=Identifier(events_table_name),
-            originator_id_type=Identifier(datastore.originator_id_type),
+        # Rendered once (psycopg renders a composed statement again at each execute).
+        self._insert = (
+            SQL(
+                "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+                "SELECT * FROM unnest(%b::{originator_id_type}[], %b::bigint[], %b::text[], "
+                "%b::bytea[])"
+            )
+            .format(
+                schema=Identifier(datastore.schema),
+                table=Identifier(events_table_name),
+                originator_id_type=Identifier(datastore.originator_id_type),
+            )
+            .as_string()
         )
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any
     ) -> None:
-        curs.execute(self.insert_events_statement, _columns(stored_events), prepare=True)
+        curs.execute(self._insert, _columns(stored_events), prepare=True)
 
 
 class PostgresApplicationRecorder(_CreatingInTurn, LibraryApplicationRecorder):
@@ -194,20 +199,25 @@ class PostgresApplicationRecorder(_CreatingInTurn, LibraryApplicationRecorder):
         self.lock_table_statements = []
         # Events saved without a tracking record: one statement, which the server runs
         # as a transaction of its own (one round trip, where the library's pipeline
-        # makes two), prepared once per connection, the columns sent as binary arrays.
-        self._insert_in_one_round_trip = SQL(
-            "INSERT INTO {table} "
-            "(originator_id, originator_version, topic, state, notification_id) "
-            "SELECT e.originator_id, e.originator_version, e.topic, e.state, "
-            "(pg_current_xact_id()::text::bigint << {bits}) + e.row "
-            "FROM unnest(%b::{originator_id_type}[], %b::bigint[], %b::text[], %b::bytea[]) "
-            "WITH ORDINALITY AS e(originator_id, originator_version, topic, state, row) "
-            "ORDER BY e.row "
-            "RETURNING notification_id"
-        ).format(
-            table=table,
-            bits=ROW_BITS,
-            originator_id_type=Identifier(datastore.originator_id_type),
+        # makes two), prepared once per connection, the columns sent as binary arrays;
+        # rendered once (psycopg renders a composed statement again at each execute).
+        self._insert_in_one_round_trip = (
+            SQL(
+                "INSERT INTO {table} "
+                "(originator_id, originator_version, topic, state, notification_id) "
+                "SELECT e.originator_id, e.originator_version, e.topic, e.state, "
+                "(pg_current_xact_id()::text::bigint << {bits}) + e.row "
+                "FROM unnest(%b::{originator_id_type}[], %b::bigint[], %b::text[], %b::bytea[]) "
+                "WITH ORDINALITY AS e(originator_id, originator_version, topic, state, row) "
+                "ORDER BY e.row "
+                "RETURNING notification_id"
+            )
+            .format(
+                table=table,
+                bits=ROW_BITS,
+                originator_id_type=Identifier(datastore.originator_id_type),
+            )
+            .as_string()
         )
 
     def create_table(self) -> None:
